@@ -1,0 +1,1 @@
+# net: rules added with the module (see DESIGN.md for what it may use).

@@ -1,0 +1,1 @@
+# ring: rules added with the module (see DESIGN.md for what it may use).

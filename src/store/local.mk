@@ -1,0 +1,1 @@
+# store: rules added with the module (see DESIGN.md for what it may use).

@@ -1,0 +1,1 @@
+# fuzz harnesses: see tests/fuzz/README.

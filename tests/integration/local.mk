@@ -1,0 +1,1 @@
+# integration tests: Python scripts that print TAP (see harness.py).

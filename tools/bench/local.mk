@@ -1,0 +1,1 @@
+# ringbench and the comparison harness: util, proto, net.

@@ -1,0 +1,1 @@
+# ringtool: util, ring (+ libyaml).
