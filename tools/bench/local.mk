@@ -8,7 +8,9 @@ libbench_a_SOURCES = \
     tools/bench/hist.c tools/bench/hist.h \
     tools/bench/keys.c tools/bench/keys.h \
     tools/bench/reply.c tools/bench/reply.h \
-    tools/bench/session.c tools/bench/session.h
+    tools/bench/session.c tools/bench/session.h \
+    tools/bench/opts.c tools/bench/opts.h \
+    tools/bench/report.c tools/bench/report.h
 
 # The floor of every comparison: plain epoll, no project module.
 noinst_PROGRAMS += tools/bench/nullserver
@@ -18,7 +20,8 @@ tools_bench_nullserver_CPPFLAGS = $(AM_CPPFLAGS)
 check_PROGRAMS += tests/bench/test_bench
 TESTS += tests/bench/test_bench
 tests_bench_test_bench_SOURCES = tests/bench/test_hist.c \
-    tests/bench/test_keys.c tests/bench/test_session.c
+    tests/bench/test_keys.c tests/bench/test_session.c \
+    tests/bench/test_opts.c tests/bench/test_report.c
 tests_bench_test_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/tools
 tests_bench_test_bench_CFLAGS = $(TEST_CFLAGS)
 tests_bench_test_bench_LDADD = libbench.a libutil.a $(TEST_LIBS) -lm
