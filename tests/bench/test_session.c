@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bench/reply.h"
 #include "bench/session.h"
 #include "util/util.h"
 
@@ -23,6 +22,7 @@ setup(uint32_t set_w, uint32_t get_w, unsigned mget, bool verify)
 {
     values_init(&vals, 77, 64);
     memset(&cfg, 0, sizeof(cfg));
+    proto_limits_default(&cfg.limits);
     memset(versions, 0, sizeof(versions));
     cr_assert_eq(keys_init(&cfg.keys_proto, KEYS_UNIFORM, 16, 0, 0),
         KEYS_OK);
@@ -390,60 +390,62 @@ Test(bench_session, queue_is_bounded)
     teardown();
 }
 
-Test(bench_reply, tokenizes_each_kind)
+Test(bench_session, partial_value_waits_for_its_data_block)
 {
-    struct reply r;
+    struct buf r;
     size_t used;
 
-    cr_assert_eq(reply_parse("VALUE ab 5 3 99\r\nxyz\r\nEND", 26, &r, &used),
-        REPLY_OK);
-    cr_assert_eq(r.kind, REPLY_VALUE);
-    cr_assert(str_eq_cstr(r.key, "ab"));
-    cr_assert_eq(r.flags, 5);
-    cr_assert(str_eq_cstr(r.data, "xyz"));
-    cr_assert_eq(used, 22);
-    cr_assert_eq(reply_parse("END\r\n", 5, &r, &used), REPLY_OK);
-    cr_assert_eq(r.kind, REPLY_END);
-    cr_assert_eq(reply_parse("EXISTS\r\n", 8, &r, &used), REPLY_OK);
-    cr_assert_eq(r.kind, REPLY_NOT_STORED);
-    cr_assert_eq(reply_parse("CLIENT_ERROR bad\r\n", 18, &r, &used),
-        REPLY_OK);
-    cr_assert_eq(r.kind, REPLY_ERROR);
-    cr_assert(str_eq_cstr(r.data, "bad"));
+    setup(0, 1, 1, false);
+    session_send(&s, &out, 0);
+    buf_init(&r);
+    put_good_value(&r, asked(0, 0), 1);
+    buf_append(&r, "END\r\n", 5);
+    /* Everything but the last byte of the data block's CRLF. */
+    cr_assert_eq(session_feed(&s, buf_head(&r), r.len - 6, 10, &used),
+        SESSION_OK);
+    cr_assert_eq(used, 0);
+    cr_assert_eq(s.stats.hits, 0);
+    cr_assert_eq(session_feed(&s, buf_head(&r), r.len, 10, &used),
+        SESSION_OK);
+    cr_assert_eq(used, r.len);
+    cr_assert_eq(s.stats.hits, 1);
+    buf_fini(&r);
+    teardown();
 }
 
-Test(bench_reply, incomplete_needs_more)
+Test(bench_session, broken_framing_is_fatal)
 {
-    struct reply r;
-    size_t used;
+    struct buf r;
+    char key[8];
 
-    cr_assert_eq(reply_parse("EN", 2, &r, &used), REPLY_AGAIN);
-    cr_assert_eq(reply_parse("VALUE a 0 3\r\nxy", 15, &r, &used),
-        REPLY_AGAIN);
-    cr_assert_eq(reply_parse("VALUE a 0 3\r\nxyz\r", 17, &r, &used),
-        REPLY_AGAIN);
+    setup(0, 1, 1, false);
+    session_send(&s, &out, 0);
+    keys_format_key(key, 4, asked(0, 0));
+    buf_init(&r);
+    /* 32 bytes announced, 34 sent: the block does not end in CRLF. */
+    buf_printf(&r, "VALUE %.4s 0 32\r\n", key);
+    buf_append(&r, "0123456789012345678901234567890123\r\nEND\r\n", 41);
+    cr_assert_eq(feed_all(&r, 10), SESSION_FATAL);
+    buf_clear(&r);
+    buf_append(&r, "VALUE  0 32\r\n", 14);
+    cr_assert_eq(feed_all(&r, 10), SESSION_FATAL);
+    cr_assert_eq(s.stats.protocol_errors, 2);
+    buf_fini(&r);
+    teardown();
 }
 
-Test(bench_reply, rejects_malformed)
+Test(bench_session, replies_to_other_commands_are_fatal)
 {
-    static char longline[REPLY_MAX_LINE + 10];
-    struct reply r;
-    size_t used;
+    struct buf r;
 
-    cr_assert_eq(reply_parse("END\n", 4, &r, &used), REPLY_BAD);
-    cr_assert_eq(reply_parse("ENDX\r\n", 6, &r, &used), REPLY_BAD);
-    cr_assert_eq(reply_parse("VALUE a x 3\r\nxyz\r\n", 18, &r, &used),
-        REPLY_BAD);
-    cr_assert_eq(reply_parse("VALUE a 0 -3\r\n", 14, &r, &used), REPLY_BAD);
-    cr_assert_eq(reply_parse("VALUE a 0 3 1 2\r\nxyz\r\n", 22, &r, &used),
-        REPLY_BAD);
-    cr_assert_eq(reply_parse("VALUE  0 3\r\nxyz\r\n", 17, &r, &used),
-        REPLY_BAD);
-    cr_assert_eq(reply_parse("VALUE a 0 3\r\nxyzab", 18, &r, &used),
-        REPLY_BAD);
-    cr_assert_eq(reply_parse("VALUE a 0 99999999999\r\n", 23, &r, &used),
-        REPLY_BAD);
-    memset(longline, 'A', sizeof(longline));
-    cr_assert_eq(reply_parse(longline, sizeof(longline), &r, &used),
-        REPLY_BAD);
+    setup(1, 0, 1, false);
+    session_send(&s, &out, 0);
+    buf_init(&r);
+    buf_append(&r, "DELETED\r\n", 9);
+    cr_assert_eq(feed_all(&r, 10), SESSION_FATAL);
+    buf_clear(&r);
+    buf_append(&r, "END\r\n", 5);          /* END to a set */
+    cr_assert_eq(feed_all(&r, 10), SESSION_FATAL);
+    buf_fini(&r);
+    teardown();
 }

@@ -1,13 +1,12 @@
 # ringbench and the comparison harness: util, proto, net.
 # libbench.a is ringbench's own I/O-free code (histogram, keys and values,
-# reply tokenizer, per-connection protocol engine, options, report), so the
-# unit tests can link it without libevent.
+# per-connection protocol engine on proto, options, report), so the unit
+# tests can link it without libevent.
 noinst_LIBRARIES += libbench.a
 libbench_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/tools
 libbench_a_SOURCES = \
     tools/bench/hist.c tools/bench/hist.h \
     tools/bench/keys.c tools/bench/keys.h \
-    tools/bench/reply.c tools/bench/reply.h \
     tools/bench/session.c tools/bench/session.h \
     tools/bench/opts.c tools/bench/opts.h \
     tools/bench/report.c tools/bench/report.h
@@ -24,6 +23,21 @@ tests_bench_test_bench_SOURCES = tests/bench/test_hist.c \
     tests/bench/test_opts.c tests/bench/test_report.c
 tests_bench_test_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/tools
 tests_bench_test_bench_CFLAGS = $(TEST_CFLAGS)
-tests_bench_test_bench_LDADD = libbench.a libutil.a $(TEST_LIBS) -lm
+tests_bench_test_bench_LDADD = libbench.a libproto.a libutil.a $(TEST_LIBS) -lm
 
-EXTRA_DIST += tools/bench/compare tools/bench/README.md
+EXTRA_DIST += tools/bench/compare
+
+# The load generator: util, proto, net (and pthreads for its load threads).
+bin_PROGRAMS += tools/bench/ringbench
+tools_bench_ringbench_SOURCES = tools/bench/ringbench.c
+tools_bench_ringbench_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/tools
+tools_bench_ringbench_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+tools_bench_ringbench_LDADD = libbench.a libproto.a libnet.a libutil.a \
+    $(LIBEVENT_LIBS) -lm
+
+# Short, bounded ringbench runs against memcached, nullserver and fakes.
+TESTS += tests/integration/test_ringbench.py
+EXTRA_DIST += tests/integration/test_ringbench.py
+
+# `make bench` runs tools/bench/compare, which needs both programs.
+bench: tools/bench/ringbench$(EXEEXT) tools/bench/nullserver$(EXEEXT)

@@ -301,6 +301,9 @@ check(const struct bench_opts *o, char *err, size_t errlen)
         return fail(err, errlen, "--verify needs at least one key per "
             "connection");
     }
+    if (o->requests > 0 && o->warmup_s > 0) {
+        return fail(err, errlen, "--warmup needs a --duration run");
+    }
     if (o->rate > 0 && o->depth > o->max_outstanding) {
         return fail(err, errlen, "--depth exceeds --max-outstanding");
     }

@@ -16,6 +16,7 @@
 #include "bench/report.h"
 #include "bench/session.h"
 #include "net/net.h"
+#include "proto/proto.h"
 #include "util/util.h"
 
 struct worker;
@@ -431,6 +432,10 @@ setup_bench(struct bench *b)
     net_addr_format(&b->addr, addr, sizeof(addr));
     log_info("loading %s", addr);
     values_init(&b->values, o->run_id, o->value_len);
+    proto_limits_default(&b->cfg.limits);
+    if (o->value_len > b->cfg.limits.max_value) {
+        b->cfg.limits.max_value = (uint32_t)o->value_len;
+    }
     b->cfg.values = &b->values;
     keys_init(&b->cfg.keys_proto, o->dist, o->nkeys, o->zipf_theta, 0);
     b->cfg.key_len = o->key_len;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench/reply.h"
+#include "proto/proto.h"
 #include "util/util.h"
 
 void
@@ -53,10 +53,13 @@ session_init(struct session *s, const struct session_cfg *cfg,
     s->q_keys = calloc(slots > 0 ? slots : 1, sizeof(*s->q_keys));
     s->q_vers = calloc(slots > 0 ? slots : 1, sizeof(*s->q_vers));
     s->scratch = malloc(cfg->value_len > 0 ? cfg->value_len : 1);
+    s->key_text = malloc(cfg->mget * cfg->key_len + 1);
+    s->key_views = calloc(cfg->mget, sizeof(*s->key_views));
     s->recording = true;
     session_stats_init(&s->stats);
     if (s->q == NULL || s->q_keys == NULL || s->q_vers == NULL
-        || s->scratch == NULL) {
+        || s->scratch == NULL || s->key_text == NULL
+        || s->key_views == NULL) {
         session_fini(s);
         return SESSION_ENOMEM;
     }
@@ -70,6 +73,10 @@ session_fini(struct session *s)
     free(s->q_keys);
     free(s->q_vers);
     free(s->scratch);
+    free(s->key_text);
+    free(s->key_views);
+    s->key_text = NULL;
+    s->key_views = NULL;
     s->q = NULL;
     s->q_keys = NULL;
     s->q_vers = NULL;
@@ -106,13 +113,15 @@ draw_key(struct session *s)
     return idx;
 }
 
-static bool
-append_key(struct buf *out, const struct session_cfg *cfg, uint64_t idx)
+/* The text of key `idx` in slot `i` of the session's key scratch. */
+static struct str
+key_at(struct session *s, unsigned i, uint64_t idx)
 {
-    char key[256];
+    char *p = s->key_text + (size_t)i * s->cfg->key_len;
 
-    keys_format_key(key, cfg->key_len, idx);
-    return buf_append(out, key, cfg->key_len);
+    keys_format_key(p, s->cfg->key_len, idx);
+    s->key_views[i] = (struct str){ p, s->cfg->key_len };
+    return s->key_views[i];
 }
 
 static bool
@@ -123,19 +132,15 @@ compose_get(struct session *s, struct buf *out, struct pending *pd,
 
     pd->op = SESSION_GET;
     pd->nkeys = (uint8_t)s->cfg->mget;
-    if (!buf_append(out, "get", 3)) {
-        return false;
-    }
     for (i = 0; i < s->cfg->mget; i++) {
         uint64_t idx = draw_key(s);
 
         s->q_keys[slot + i] = idx;
         s->q_vers[slot + i] = s->cfg->verify ? s->cfg->versions[idx] : 0;
-        if (!buf_append(out, " ", 1) || !append_key(out, s->cfg, idx)) {
-            return false;
-        }
+        key_at(s, i, idx);
     }
-    return buf_append(out, "\r\n", 2);
+    return proto_compose_retrieval(out, PROTO_CMD_GET, 0, s->key_views,
+        s->cfg->mget);
 }
 
 static bool
@@ -144,6 +149,7 @@ compose_set(struct session *s, struct buf *out, struct pending *pd,
 {
     const struct session_cfg *cfg = s->cfg;
     uint64_t idx = draw_key(s);
+    struct proto_req req;
     uint32_t ver;
 
     if (cfg->verify) {
@@ -161,17 +167,17 @@ compose_set(struct session *s, struct buf *out, struct pending *pd,
     s->q_keys[slot] = idx;
     s->q_vers[slot] = ver;
     values_format(cfg->values, s->scratch, cfg->value_len, idx, ver);
-    return buf_append(out, "set ", 4) && append_key(out, cfg, idx)
-        && buf_printf(out, " 0 0 %zu\r\n", cfg->value_len)
-        && buf_append(out, s->scratch, cfg->value_len)
-        && buf_append(out, "\r\n", 2);
+    memset(&req, 0, sizeof(req));
+    req.cmd = PROTO_CMD_SET;
+    req.key = key_at(s, 0, idx);
+    req.data = (struct str){ s->scratch, cfg->value_len };
+    return proto_compose_req(out, &req);
 }
 
 enum session_status
 session_send(struct session *s, struct buf *out, uint64_t t0)
 {
     size_t at;
-    size_t mark = out->len;
     struct pending *pd;
     uint64_t total = (uint64_t)s->cfg->set_weight + s->cfg->get_weight;
     bool ok;
@@ -189,8 +195,7 @@ session_send(struct session *s, struct buf *out, uint64_t t0)
         ok = compose_get(s, out, pd, at * s->cfg->mget);
     }
     if (!ok) {
-        out->len = mark;    /* drop the partial request */
-        return SESSION_ENOMEM;
+        return SESSION_ENOMEM;  /* proto left `out` as it was */
     }
     s->count++;
     return SESSION_OK;
@@ -226,7 +231,7 @@ count(struct session *s, uint64_t *counter)
 /* A VALUE for the oldest get: find its key among those not yet answered
  * (hits come back in request order, misses are skipped), check the value. */
 static enum session_status
-on_value(struct session *s, struct pending *pd, const struct reply *r)
+on_value(struct session *s, struct pending *pd, const struct proto_rsp *r)
 {
     size_t slot = s->head * s->cfg->mget;
     uint64_t idx;
@@ -258,31 +263,39 @@ on_value(struct session *s, struct pending *pd, const struct reply *r)
 }
 
 static enum session_status
-on_reply(struct session *s, const struct reply *r, uint64_t now)
+on_reply(struct session *s, const struct proto_rsp *r, uint64_t now)
 {
     struct pending *pd = &s->q[s->head];
 
-    if (r->kind == REPLY_ERROR) {
+    switch (r->type) {
+    case PROTO_RSP_ERROR:
+    case PROTO_RSP_CLIENT_ERROR:
+    case PROTO_RSP_SERVER_ERROR:
         count(s, &s->stats.server_errors);
-        finish(s, pd, now);
-        return SESSION_OK;
-    }
-    if (pd->op == SESSION_GET) {
-        if (r->kind == REPLY_VALUE) {
-            return on_value(s, pd, r);
-        }
-        if (r->kind != REPLY_END) {
+        break;
+    case PROTO_RSP_VALUE:
+        return pd->op == SESSION_GET ? on_value(s, pd, r) : SESSION_FATAL;
+    case PROTO_RSP_END:
+        if (pd->op != SESSION_GET) {
             return SESSION_FATAL;
         }
-        finish(s, pd, now);
-        return SESSION_OK;
-    }
-    if (r->kind == REPLY_STORED) {
+        break;
+    case PROTO_RSP_STORED:
+        if (pd->op != SESSION_SET) {
+            return SESSION_FATAL;
+        }
         count(s, &s->stats.stored);
-    } else if (r->kind == REPLY_NOT_STORED) {
+        break;
+    case PROTO_RSP_NOT_STORED:
+    case PROTO_RSP_EXISTS:
+    case PROTO_RSP_NOT_FOUND:
+        if (pd->op != SESSION_SET) {
+            return SESSION_FATAL;
+        }
         count(s, &s->stats.not_stored);
-    } else {
-        return SESSION_FATAL;
+        break;
+    default:
+        return SESSION_FATAL;   /* not an answer to get or set */
     }
     finish(s, pd, now);
     return SESSION_OK;
@@ -296,14 +309,15 @@ session_feed(struct session *s, const char *p, size_t len, uint64_t now,
 
     *used = 0;
     while (off < len) {
-        struct reply r;
+        struct proto_rsp r;
         size_t n;
-        enum reply_status rs = reply_parse(p + off, len - off, &r, &n);
+        enum proto_status ps = proto_parse_rsp(&s->cfg->limits, p + off,
+            len - off, &r, &n);
 
-        if (rs == REPLY_AGAIN) {
+        if (ps == PROTO_AGAIN) {
             break;
         }
-        if (rs != REPLY_OK || s->count == 0
+        if (ps != PROTO_OK || s->count == 0
             || on_reply(s, &r, now) != SESSION_OK) {
             s->stats.protocol_errors++;
             *used = off;

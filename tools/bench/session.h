@@ -1,7 +1,8 @@
 /*
  * One ringbench connection's protocol engine, without I/O: it composes
- * requests (get, multi-get, set) into a buffer, remembers what it sent, and
- * checks every response bytes against what was asked, in order. Every reply
+ * requests (get, multi-get, set) into a buffer with proto's composers,
+ * remembers what it sent, and checks every reply (parsed by proto) against
+ * what was asked, in order. Every reply
  * is verified: framing, the key of each VALUE, the value's length and
  * contents (values are self-describing, see keys.h) and, with `verify`, that
  * a value read back is the last one this connection wrote for that key.
@@ -17,14 +18,14 @@
 
 #include "bench/hist.h"
 #include "bench/keys.h"
-
-struct buf;
+#include "proto/proto.h"
 
 #define SESSION_MAX_MGET 100
 
 /* What every connection of a run shares (read-only while running, except
  * `versions`, whose entries each belong to one connection). */
 struct session_cfg {
+    struct proto_limits limits; /* for parsing replies */
     struct keys keys_proto;     /* key distribution (copied per session) */
     const struct values *values;
     size_t key_len;
@@ -94,6 +95,8 @@ struct session {
     size_t head;
     size_t count;
     char *scratch;          /* one value, for composing sets */
+    char *key_text;         /* mget keys' text, for composing */
+    struct str *key_views;  /* views of key_text */
     struct session_stats stats;
     bool recording;         /* false during warm-up: count nothing */
 };
