@@ -14,12 +14,8 @@
 static void
 put_u64(char *dst, size_t *n, uint64_t v)
 {
-    char tmp[21];
-    size_t len = util_fmt_u64(tmp, v);
-
     dst[(*n)++] = ' ';
-    memcpy(dst + *n, tmp, len);
-    *n += len;
+    *n += proto_fmt_u64(dst + *n, v);
 }
 
 size_t
@@ -44,10 +40,8 @@ proto_compose_value(char *dst, struct str key, uint32_t flags,
 size_t
 proto_compose_number(char *dst, uint64_t v)
 {
-    char tmp[21];
-    size_t n = util_fmt_u64(tmp, v);
+    size_t n = proto_fmt_u64(dst, v);
 
-    memcpy(dst, tmp, n);
     dst[n++] = '\r';
     dst[n++] = '\n';
     return n;
@@ -78,7 +72,7 @@ append_u64(struct buf *b, bool space, uint64_t v)
     if (space) {
         tmp[n++] = ' ';
     }
-    n += util_fmt_u64(tmp + n, v);
+    n += proto_fmt_u64(tmp + n, v);
     return buf_append(b, tmp, n);
 }
 

@@ -1,7 +1,7 @@
 /*
- * Lines and words: the framing both parsers share. A line ends at '\n'
- * (one '\r' before it is dropped, as memcached does); words are separated
- * by runs of spaces, and only spaces.
+ * Line framing both parsers share: a line ends at '\n' (one '\r' before
+ * it is dropped, as memcached does), and no line may run past a limit.
+ * The per-word helpers are inline in table.h.
  */
 #include "proto/table.h"
 
@@ -18,54 +18,4 @@ proto_find_line(const char *buf, size_t len, size_t limit, size_t *nl)
         return PROTO_OK;
     }
     return len > limit ? PROTO_FATAL : PROTO_AGAIN;
-}
-
-struct str
-proto_line(const char *buf, size_t nl)
-{
-    struct str line = { buf, nl };
-
-    if (nl > 0 && buf[nl - 1] == '\r') {
-        line.len--;
-    }
-    return line;
-}
-
-bool
-proto_next_word(struct str *rest, struct str *word)
-{
-    const char *p = rest->ptr;
-    const char *end = rest->ptr + rest->len;
-    const char *start;
-
-    while (p < end && *p == ' ') {
-        p++;
-    }
-    if (p == end) {
-        rest->ptr = end;
-        rest->len = 0;
-        return false;
-    }
-    start = p;
-    while (p < end && *p != ' ') {
-        p++;
-    }
-    word->ptr = start;
-    word->len = (size_t)(p - start);
-    rest->ptr = p;
-    rest->len = (size_t)(end - p);
-    return true;
-}
-
-struct str
-proto_trim(struct str rest)
-{
-    while (rest.len > 0 && rest.ptr[0] == ' ') {
-        rest.ptr++;
-        rest.len--;
-    }
-    while (rest.len > 0 && rest.ptr[rest.len - 1] == ' ') {
-        rest.len--;
-    }
-    return rest;
 }

@@ -20,3 +20,9 @@ tests_proto_test_proto_SOURCES = \
     tests/proto/test_table.c
 tests_proto_test_proto_CFLAGS = $(TEST_CFLAGS)
 tests_proto_test_proto_LDADD = libproto.a libutil.a $(TEST_LIBS)
+
+# `make bench`: parse rates (not a test).
+EXTRA_PROGRAMS += bench_proto
+BENCH_BINS += bench_proto
+bench_proto_SOURCES = tests/proto/bench_proto.c
+bench_proto_LDADD = libproto.a libutil.a

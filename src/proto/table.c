@@ -187,28 +187,29 @@ proto_rsp_word(enum proto_rsp_type type)
     return rsp_word_table[type];
 }
 
-bool
-proto_key_valid(struct str key)
+size_t
+proto_fmt_u64(char *dst, uint64_t v)
 {
-    if (key.len == 0 || key.len > PROTO_KEY_MAX) {
-        return false;
+    size_t n = 1;
+
+    /* Count the digits, then write them from the right: no reversal. */
+    for (uint64_t t = v; t >= 10; t /= 10) {
+        n++;
     }
-    for (size_t i = 0; i < key.len; i++) {
-        unsigned char c = (unsigned char)key.ptr[i];
-        if (c <= ' ' || c == 0x7f) {
-            return false;
-        }
+    for (size_t i = n; i > 0; i--) {
+        dst[i - 1] = (char)('0' + v % 10);
+        v /= 10;
     }
-    return true;
+    return n;
 }
 
 size_t
 proto_fmt_i64(char *dst, int64_t v)
 {
     if (v >= 0) {
-        return util_fmt_u64(dst, (uint64_t)v);
+        return proto_fmt_u64(dst, (uint64_t)v);
     }
     dst[0] = '-';
     /* NOTE(proto): negate in unsigned arithmetic so INT64_MIN is fine. */
-    return 1 + util_fmt_u64(dst + 1, (uint64_t)0 - (uint64_t)v);
+    return 1 + proto_fmt_u64(dst + 1, (uint64_t)0 - (uint64_t)v);
 }
