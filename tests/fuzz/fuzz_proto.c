@@ -48,9 +48,11 @@ same_str(struct str a, const char *abase, struct str b, const char *bbase)
 }
 
 static void
-check_req(const struct proto_req *r, enum proto_status st, size_t used,
+check_req(const void *out, enum proto_status st, size_t used,
     const char *buf, size_t len)
 {
+    const struct proto_req *r = out;
+
     CHECK(inside(r->key, buf, len) && inside(r->keys, buf, len));
     CHECK(inside(r->data, buf, len) && inside(r->args, buf, len));
     switch (st) {
@@ -74,9 +76,11 @@ check_req(const struct proto_req *r, enum proto_status st, size_t used,
 }
 
 static bool
-same_req(const struct proto_req *a, const char *abase,
-    const struct proto_req *b, const char *bbase)
+same_req(const void *ap, const char *abase, const void *bp,
+    const char *bbase)
 {
+    const struct proto_req *a = ap, *b = bp;
+
     return a->cmd == b->cmd && a->noreply == b->noreply &&
         a->has_exptime == b->has_exptime && a->nkeys == b->nkeys &&
         a->flags == b->flags && a->level == b->level &&
@@ -109,35 +113,6 @@ req_round_trip(const struct proto_req *r)
     buf_fini(&b);
 }
 
-/* Every prefix of buf short of the first element says AGAIN; the first
- * that does not matches the whole parse. Each prefix gets an exact-size
- * copy, so a read past its end trips ASan. */
-static void
-req_bytewise(const struct proto_limits *lim, const char *buf, size_t len)
-{
-    struct proto_req whole, part;
-    size_t wused, pused;
-    enum proto_status wst = proto_parse_req(lim, buf, len, &whole, &wused);
-
-    for (size_t k = 0; k <= len && k <= BYTEWISE_MAX; k++) {
-        char *copy = malloc(k > 0 ? k : 1);
-        enum proto_status st;
-
-        CHECK(copy != NULL);
-        memcpy(copy, buf, k);
-        st = proto_parse_req(lim, copy, k, &part, &pused);
-        check_req(&part, st, pused, copy, k);
-        if (st != PROTO_AGAIN) {
-            CHECK(st == wst && pused == wused);
-            CHECK(same_req(&part, copy, &whole, buf));
-            free(copy);
-            return;
-        }
-        free(copy);
-    }
-    CHECK(wst == PROTO_AGAIN || len > BYTEWISE_MAX);
-}
-
 /* Run the stream through the request parser as a server would. */
 static void
 req_stream(const struct proto_limits *lim, const char *buf, size_t len)
@@ -162,9 +137,11 @@ req_stream(const struct proto_limits *lim, const char *buf, size_t len)
 }
 
 static void
-check_rsp(const struct proto_rsp *r, enum proto_status st, size_t used,
+check_rsp(const void *out, enum proto_status st, size_t used,
     const char *buf, size_t len)
 {
+    const struct proto_rsp *r = out;
+
     CHECK(inside(r->key, buf, len) && inside(r->data, buf, len));
     CHECK(inside(r->name, buf, len) && inside(r->text, buf, len));
     CHECK(st != PROTO_CLIENT_ERROR);
@@ -177,9 +154,11 @@ check_rsp(const struct proto_rsp *r, enum proto_status st, size_t used,
 }
 
 static bool
-same_rsp(const struct proto_rsp *a, const char *abase,
-    const struct proto_rsp *b, const char *bbase)
+same_rsp(const void *ap, const char *abase, const void *bp,
+    const char *bbase)
 {
+    const struct proto_rsp *a = ap, *b = bp;
+
     return a->type == b->type && a->has_cas == b->has_cas &&
         a->flags == b->flags && a->cas == b->cas && a->number == b->number &&
         same_str(a->key, abase, b->key, bbase) &&
@@ -209,32 +188,6 @@ rsp_round_trip(const struct proto_rsp *r)
 }
 
 static void
-rsp_bytewise(const struct proto_limits *lim, const char *buf, size_t len)
-{
-    struct proto_rsp whole, part;
-    size_t wused, pused;
-    enum proto_status wst = proto_parse_rsp(lim, buf, len, &whole, &wused);
-
-    for (size_t k = 0; k <= len && k <= BYTEWISE_MAX; k++) {
-        char *copy = malloc(k > 0 ? k : 1);
-        enum proto_status st;
-
-        CHECK(copy != NULL);
-        memcpy(copy, buf, k);
-        st = proto_parse_rsp(lim, copy, k, &part, &pused);
-        check_rsp(&part, st, pused, copy, k);
-        if (st != PROTO_AGAIN) {
-            CHECK(st == wst && pused == wused);
-            CHECK(same_rsp(&part, copy, &whole, buf));
-            free(copy);
-            return;
-        }
-        free(copy);
-    }
-    CHECK(wst == PROTO_AGAIN || len > BYTEWISE_MAX);
-}
-
-static void
 rsp_stream(const struct proto_limits *lim, const char *buf, size_t len)
 {
     size_t off = 0;
@@ -252,6 +205,66 @@ rsp_stream(const struct proto_limits *lim, const char *buf, size_t len)
         rsp_round_trip(&r);
         off += used;
     }
+}
+
+/* One parser seen through void pointers, so one loop checks both. */
+struct parser {
+    enum proto_status (*parse)(const struct proto_limits *lim,
+        const char *buf, size_t len, void *out, size_t *used);
+    void (*check)(const void *out, enum proto_status st, size_t used,
+        const char *buf, size_t len);
+    bool (*same)(const void *a, const char *abase, const void *b,
+        const char *bbase);
+};
+
+static enum proto_status
+req_parse(const struct proto_limits *lim, const char *buf, size_t len,
+    void *out, size_t *used)
+{
+    return proto_parse_req(lim, buf, len, out, used);
+}
+
+static enum proto_status
+rsp_parse(const struct proto_limits *lim, const char *buf, size_t len,
+    void *out, size_t *used)
+{
+    return proto_parse_rsp(lim, buf, len, out, used);
+}
+
+static const struct parser req_parser = { req_parse, check_req, same_req };
+static const struct parser rsp_parser = { rsp_parse, check_rsp, same_rsp };
+
+/* Every prefix of buf short of the first element says AGAIN; the first
+ * that does not matches the whole parse. Each prefix gets an exact-size
+ * copy, so a read past its end trips ASan. */
+static void
+bytewise(const struct parser *p, const struct proto_limits *lim,
+    const char *buf, size_t len)
+{
+    union {
+        struct proto_req req;
+        struct proto_rsp rsp;
+    } whole, part;
+    size_t wused, pused;
+    enum proto_status wst = p->parse(lim, buf, len, &whole, &wused);
+
+    for (size_t k = 0; k <= len && k <= BYTEWISE_MAX; k++) {
+        char *copy = malloc(k > 0 ? k : 1);
+        enum proto_status st;
+
+        CHECK(copy != NULL);
+        memcpy(copy, buf, k);
+        st = p->parse(lim, copy, k, &part, &pused);
+        p->check(&part, st, pused, copy, k);
+        if (st != PROTO_AGAIN) {
+            CHECK(st == wst && pused == wused);
+            CHECK(p->same(&part, copy, &whole, buf));
+            free(copy);
+            return;
+        }
+        free(copy);
+    }
+    CHECK(wst == PROTO_AGAIN || len > BYTEWISE_MAX);
 }
 
 int
@@ -272,9 +285,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lims[1].max_value = 16;
     for (size_t i = 0; i < 2; i++) {
         req_stream(&lims[i], buf, size);
-        req_bytewise(&lims[i], buf, size);
+        bytewise(&req_parser, &lims[i], buf, size);
         rsp_stream(&lims[i], buf, size);
-        rsp_bytewise(&lims[i], buf, size);
+        bytewise(&rsp_parser, &lims[i], buf, size);
     }
     free(buf);
     return 0;
