@@ -74,6 +74,12 @@ net_close_str(enum net_close_why why)
     return close_names[why];
 }
 
+const char *
+net_backend_version(void)
+{
+    return event_get_version();
+}
+
 /* Run every queued call (they may queue more; those run next time). */
 static void
 run_calls(struct net_loop *l)

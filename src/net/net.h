@@ -338,6 +338,9 @@ struct net_loop *net_server_worker(const struct net_server *s, unsigned idx);
 struct net_loop *net_server_main_loop(const struct net_server *s);
 void net_server_stats(const struct net_server *s, struct net_server_stats *st);
 
+/* Version of the event library under net ("2.1.12-stable"), for stats. */
+const char *net_backend_version(void);
+
 /* ---- systemd readiness --------------------------------------------------- */
 
 /*
