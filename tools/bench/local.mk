@@ -41,3 +41,4 @@ EXTRA_DIST += tests/integration/test_ringbench.py
 
 # `make bench` runs tools/bench/compare, which needs both programs.
 bench: tools/bench/ringbench$(EXEEXT) tools/bench/nullserver$(EXEEXT)
+dist_man_MANS += man/ringbench.1

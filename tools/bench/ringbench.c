@@ -307,13 +307,21 @@ on_tick(struct net_timer *t, void *arg)
     }
 }
 
+/* Connection idx's share of n: floor(n(i+1)/C) - floor(ni/C), the same
+ * split as its stretch of sequential keys, so -n equal to -k under
+ * --dist seq writes every key exactly once. */
+static uint64_t
+share_of(uint64_t n, unsigned idx, unsigned conns)
+{
+    return (uint64_t)((unsigned __int128)n * (idx + 1) / conns
+        - (unsigned __int128)n * idx / conns);
+}
+
 static uint64_t
 quota_of(const struct bench_opts *o, unsigned idx)
 {
-    if (o->requests == 0) {
-        return UINT64_MAX;
-    }
-    return o->requests / o->conns + (idx < o->requests % o->conns ? 1 : 0);
+    return o->requests == 0 ? UINT64_MAX : share_of(o->requests, idx,
+        o->conns);
 }
 
 static bool
