@@ -23,7 +23,7 @@ struct ring {
     char *arena;
     size_t npoints;
     uint64_t *points; /* sorted; ketama values are shifted left by 32 */
-    uint32_t *owner;  /* owner[i] owns points[i] */
+    uint16_t *owner;  /* owner[i] owns points[i] (< RING_MAX_NODES) */
     uint32_t *index;  /* index[b]: first point whose top bits are >= b */
     unsigned ishift;  /* 64 - index bits */
     unsigned bits;    /* width of the hash space: 64 or 32 */
@@ -71,12 +71,12 @@ ketama_order_cmp(const void *x, const void *y)
 }
 
 /*
- * Fill order[] with node indices sorted by name (the order ties are won
- * in). RING_EINVAL on a duplicate name.
+ * Fill rank[i] with node i's position in name order (the order ties are
+ * won in). RING_EINVAL on a duplicate name.
  */
 static enum ring_status
-order_nodes(enum ring_mode m, const struct ring_node *nodes, size_t n,
-    uint32_t *order)
+rank_nodes(enum ring_mode m, const struct ring_node *nodes, size_t n,
+    uint32_t *rank)
 {
     struct name_ref *refs = xmalloc(n * sizeof(*refs));
     enum ring_status st = RING_OK;
@@ -87,7 +87,7 @@ order_nodes(enum ring_mode m, const struct ring_node *nodes, size_t n,
     qsort(refs, n, sizeof(*refs),
         m == RING_MODE_KETAMA ? ketama_order_cmp : v1_order_cmp);
     for (size_t i = 0; i < n; i++) {
-        order[i] = refs[i].idx;
+        rank[refs[i].idx] = (uint32_t)i;
         if (i > 0 && str_eq(refs[i].name, refs[i - 1].name)) {
             st = RING_EINVAL;
         }
@@ -164,8 +164,8 @@ decimal_incr(char *buf, size_t *len)
 
 /* Ring v1: point i of a node is XXH3_64bits("<name>#<i>"). */
 static size_t
-v1_points(const struct ring_node *node, uint32_t idx, uint32_t vnodes,
-    uint64_t *hash, uint32_t *owner)
+v1_points(const struct ring_node *node, uint16_t idx, uint32_t vnodes,
+    uint64_t *hash, uint16_t *owner)
 {
     char buf[RING_MAX_NAME + 16];
     size_t n = (size_t)vnodes * node->weight, prefix = node->name.len + 1;
@@ -198,8 +198,8 @@ ketama_npoints(uint32_t weight, uint32_t total_weight, uint32_t nlive)
 
 /* Ketama: each "<name>-<j>" MD5 digest gives four little-endian points. */
 static size_t
-ketama_points(const struct ring_node *node, uint32_t idx, uint32_t npoints,
-    uint64_t *hash, uint32_t *owner)
+ketama_points(const struct ring_node *node, uint16_t idx, uint32_t npoints,
+    uint64_t *hash, uint16_t *owner)
 {
     char buf[RING_MAX_NAME + 16];
     unsigned char d[16];
@@ -258,49 +258,36 @@ count_points(const struct ring_params *p, const struct ring_node *nodes,
 #define RADIX_BITS 11
 #define RADIX (1u << RADIX_BITS)
 
+/* Index bits: about two points per bucket, at most 22 bits (16 MiB),
+ * the bits the sort already groups by. */
 static unsigned
 index_bits(size_t npoints, unsigned bits)
 {
     unsigned b = 1;
 
-    while (b < 24 && ((size_t)1 << b) < npoints) {
+    while (b < 22 && ((size_t)2 << b) < npoints) {
         b++;
     }
     return b < bits ? b : bits;
 }
 
-/*
- * Stable counting scatter of src[lo..hi) into dst[lo..hi) by the RADIX_BITS
- * bits of the hash that sit `shift` bits up.
- */
-static void
-scatter(const uint64_t *sh, const uint32_t *so, uint64_t *dh, uint32_t *dox,
-    size_t lo, size_t hi, unsigned shift, size_t *count)
+static unsigned
+top_bucket(uint64_t h)
 {
-    memset(count, 0, (RADIX + 1) * sizeof(*count));
-    for (size_t i = lo; i < hi; i++) {
-        count[((sh[i] >> shift) & (RADIX - 1)) + 1]++;
-    }
-    count[0] = lo;
-    for (size_t b = 0; b < RADIX; b++) {
-        count[b + 1] += count[b];
-    }
-    for (size_t i = lo; i < hi; i++) {
-        size_t at = count[(sh[i] >> shift) & (RADIX - 1)]++;
-        dh[at] = sh[i];
-        dox[at] = so[i];
-    }
+    return (unsigned)(h >> (64 - RADIX_BITS));
 }
 
-/* Stable insertion sort of a short run by hash. */
+/* Insertion sort of a short run by (hash, name rank of the owner). */
 static void
-insertion_sort(uint64_t *h, uint32_t *o, size_t lo, size_t hi)
+insertion_sort(uint64_t *h, uint16_t *o, size_t lo, size_t hi,
+    const uint32_t *rank)
 {
     for (size_t i = lo + 1; i < hi; i++) {
         uint64_t vh = h[i];
-        uint32_t vo = o[i];
+        uint16_t vo = o[i];
         size_t j = i;
-        while (j > lo && h[j - 1] > vh) {
+        while (j > lo && (h[j - 1] > vh ||
+            (h[j - 1] == vh && rank[o[j - 1]] > rank[vo]))) {
             h[j] = h[j - 1];
             o[j] = o[j - 1];
             j--;
@@ -311,73 +298,102 @@ insertion_sort(uint64_t *h, uint32_t *o, size_t lo, size_t hi)
 }
 
 /*
- * Sort r->points/r->owner (generated in name order) by hash, stably, so
- * equal hashes stay in name order: the first is the winner. Hashes are
- * uniform, so two radix passes on the top 22 bits leave runs of a point
- * or two for an insertion sort: linear time, a few passes over memory.
+ * Sort [lo, hi) of `h`/`o`, whose points share their top RADIX_BITS bits:
+ * scatter them from the buffer `th`/`to` by the next RADIX_BITS bits,
+ * then insertion-sort the tiny runs.
  */
 static void
-sort_points(struct ring *r)
+sort_bucket(struct ring *r, size_t b, size_t lo, size_t hi,
+    const uint64_t *th, const uint16_t *to, const uint32_t *rank)
 {
-    size_t n = r->npoints, count[RADIX + 1], starts[RADIX + 1];
-    uint64_t *th = xmalloc((n > 0 ? n : 1) * sizeof(*th));
-    uint32_t *to = xmalloc((n > 0 ? n : 1) * sizeof(*to));
+    size_t count[RADIX + 1];
+    unsigned shift = 64 - 2 * RADIX_BITS, ibits = 64 - r->ishift;
+    uint64_t *h = r->points;
+    uint16_t *o = r->owner;
 
-    scatter(r->points, r->owner, th, to, 0, n, 64 - RADIX_BITS, count);
-    starts[0] = 0;
-    memcpy(starts + 1, count, RADIX * sizeof(*count));
-    for (size_t b = 0; b < RADIX; b++) {
-        scatter(th, to, r->points, r->owner, starts[b], starts[b + 1],
-            64 - 2 * RADIX_BITS, count);
-        size_t lo = starts[b];
-        for (size_t s = 0; s < RADIX; s++) {
-            if (count[s] - lo > 1) {
-                insertion_sort(r->points, r->owner, lo, count[s]);
-            }
-            lo = count[s];
+    memset(count, 0, sizeof(count));
+    for (size_t i = lo; i < hi; i++) {
+        count[((th[i] >> shift) & (RADIX - 1)) + 1]++;
+    }
+    count[0] = lo;
+    for (size_t s = 0; s < RADIX; s++) {
+        count[s + 1] += count[s];
+    }
+    for (size_t i = lo; i < hi; i++) {
+        size_t at = count[(th[i] >> shift) & (RADIX - 1)]++;
+        h[at] = th[i];
+        o[at] = to[i];
+    }
+    /* Each count[s] now ends sub-bucket s, whose points share their top
+     * 22 bits: its start is the lookup index entry when those bits begin
+     * a bucket of the (at most 22-bit) index. */
+    for (size_t s = 0, from = lo; s < RADIX; from = count[s], s++) {
+        size_t top22 = b << RADIX_BITS | s;
+        if ((top22 & (((size_t)1 << (2 * RADIX_BITS - ibits)) - 1)) == 0) {
+            r->index[top22 >> (2 * RADIX_BITS - ibits)] = (uint32_t)from;
+        }
+        if (count[s] - from > 1) {
+            insertion_sort(h, o, from, count[s], rank);
         }
     }
+}
+
+/*
+ * Sort the points by (hash, name rank): the first of equal hashes is the
+ * winner. Hashes are uniform, so two radix passes on the top 22 bits (the
+ * first into a buffer, the second back, one cache-sized bucket at a time)
+ * leave runs of a point or two for an insertion sort: linear time.
+ */
+static void
+sort_points(struct ring *r, const uint32_t *rank, size_t *start)
+{
+    size_t n = r->npoints, next[RADIX];
+    uint64_t *th = xmalloc((n > 0 ? n : 1) * sizeof(*th));
+    uint16_t *to = xmalloc((n > 0 ? n : 1) * sizeof(*to));
+
+    r->index = xmalloc((((size_t)1 << (64 - r->ishift)) + 1) *
+        sizeof(*r->index));
+    for (size_t b = 0; b < RADIX; b++) {
+        start[b + 1] += start[b];
+        next[b] = start[b];
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t at = next[top_bucket(r->points[i])]++;
+        th[at] = r->points[i];
+        to[at] = r->owner[i];
+    }
+    for (size_t b = 0; b < RADIX; b++) {
+        sort_bucket(r, b, start[b], start[b + 1], th, to, rank);
+    }
+    r->index[(size_t)1 << (64 - r->ishift)] = (uint32_t)n;
     free(th);
     free(to);
 }
 
-/* index[b] = first point whose top index bits are >= b; index[nb] = n. */
+/* Generate every node's points, then sort and index them. */
 static void
-build_index(struct ring *r)
+place_points(struct ring *r, const uint32_t *rank, const uint32_t *per_node)
 {
-    size_t nb = (size_t)1 << (64 - r->ishift), i = 0;
-
-    r->index = xmalloc((nb + 1) * sizeof(*r->index));
-    for (size_t b = 0; b < nb; b++) {
-        while (i < r->npoints && (r->points[i] >> r->ishift) < b) {
-            i++;
-        }
-        r->index[b] = (uint32_t)i;
-    }
-    r->index[nb] = (uint32_t)r->npoints;
-}
-
-/* Generate every node's points in name order, then sort and index them. */
-static void
-place_points(struct ring *r, const uint32_t *order, const uint32_t *per_node)
-{
-    size_t at = 0, cap = r->npoints > 0 ? r->npoints : 1;
+    size_t at = 0, cap = r->npoints > 0 ? r->npoints : 1, start[RADIX + 1];
 
     r->points = xmalloc(cap * sizeof(*r->points));
     r->owner = xmalloc(cap * sizeof(*r->owner));
-    for (size_t k = 0; k < r->nnodes; k++) {
-        uint32_t i = order[k];
+    for (size_t i = 0; i < r->nnodes; i++) {
         if (r->params.mode == RING_MODE_V1) {
-            at += v1_points(&r->nodes[i], i, r->params.vnodes,
+            at += v1_points(&r->nodes[i], (uint16_t)i, r->params.vnodes,
                 r->points + at, r->owner + at);
         } else {
-            at += ketama_points(&r->nodes[i], i, per_node[i],
+            at += ketama_points(&r->nodes[i], (uint16_t)i, per_node[i],
                 r->points + at, r->owner + at);
         }
     }
-    sort_points(r);
+    /* The top-bucket histogram for the sort. */
+    memset(start, 0, sizeof(start));
+    for (size_t i = 0; i < r->npoints; i++) {
+        start[top_bucket(r->points[i]) + 1]++;
+    }
     r->ishift = 64 - index_bits(r->npoints, r->bits);
-    build_index(r);
+    sort_points(r, rank, start);
 }
 
 enum ring_status
@@ -386,7 +402,7 @@ ring_build(const struct ring_params *p, const struct ring_node *nodes,
 {
     struct ring_params params = *p;
     enum ring_status st;
-    uint32_t *order, *per_node;
+    uint32_t *rank, *per_node;
     struct ring *r;
     size_t total;
 
@@ -397,9 +413,9 @@ ring_build(const struct ring_params *p, const struct ring_node *nodes,
     if (st != RING_OK) {
         return st;
     }
-    order = xmalloc(n * sizeof(*order));
+    rank = xmalloc(n * sizeof(*rank));
     per_node = xmalloc(n * sizeof(*per_node));
-    st = order_nodes(params.mode, nodes, n, order);
+    st = rank_nodes(params.mode, nodes, n, rank);
     if (st == RING_OK && !count_points(&params, nodes, n, per_node, &total)) {
         st = RING_ETOOBIG;
     }
@@ -411,10 +427,10 @@ ring_build(const struct ring_params *p, const struct ring_node *nodes,
     r->bits = params.mode == RING_MODE_V1 ? 64 : 32;
     r->npoints = total;
     copy_nodes(r, nodes, n);
-    place_points(r, order, per_node);
+    place_points(r, rank, per_node);
     *out = r;
 fail:
-    free(order);
+    free(rank);
     free(per_node);
     return st;
 }

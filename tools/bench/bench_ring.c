@@ -12,7 +12,7 @@
 #include "ring/ring.h"
 #include "util/util.h"
 
-#define NSETS 8
+#define NSETS 30
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
@@ -105,8 +105,8 @@ balance_table(void)
 static void
 sweep(void)
 {
-    static const uint32_t vn[] = { 160, 512, 1024, 2048, 3072, 4096, 6144,
-        8192 };
+    static const uint32_t vn[] = { 160, 1024, 2048, 4096, 6144, 8192,
+        12288, 16384 };
 
     printf("vnodes sweep (ring v1): worst (mean) max/mean over %d sets\n",
         NSETS);
