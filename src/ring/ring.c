@@ -7,7 +7,6 @@
 #include "ring/ring.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,7 +37,7 @@ ring_params_init(struct ring_params *p)
     p->hash = RING_HASH_FNV1A_64;
 }
 
-/* ---- validation and node copies ----------------------------------------- */
+/* ---- validation and node copies ------------------------------------------ */
 
 /* Order of names for ties: ring v1 sorts bytewise; ketama reproduces
  * twemproxy, whose server array is sorted by (length, bytes). */
@@ -182,45 +181,6 @@ v1_points(const struct ring_node *node, uint16_t idx, uint32_t vnodes,
     return n;
 }
 
-/*
- * twemproxy's points per server for a weight: four times the floor of
- * pct*160/4*nlive, in single precision with its double-precision epsilon
- * (the expression is twemproxy's, operation for operation).
- */
-static uint32_t
-ketama_npoints(uint32_t weight, uint32_t total_weight, uint32_t nlive)
-{
-    float pct = (float)weight / (float)total_weight;
-
-    return (uint32_t)(floorf((float)(pct * RING_KETAMA_POINTS / 4 *
-        (float)nlive + 0.0000000001)) * 4);
-}
-
-/* Ketama: each "<name>-<j>" MD5 digest gives four little-endian points. */
-static size_t
-ketama_points(const struct ring_node *node, uint16_t idx, uint32_t npoints,
-    uint64_t *hash, uint16_t *owner)
-{
-    char buf[RING_MAX_NAME + 16];
-    unsigned char d[16];
-    size_t n = 0;
-
-    for (uint32_t j = 0; j < npoints / 4; j++) {
-        int len = snprintf(buf, sizeof(buf), "%.*s-%u", (int)node->name.len,
-            node->name.ptr, j);
-        ring_md5(buf, (size_t)len, d);
-        for (int x = 0; x < 4; x++) {
-            uint32_t v = (uint32_t)d[3 + x * 4] << 24 |
-                (uint32_t)d[2 + x * 4] << 16 | (uint32_t)d[1 + x * 4] << 8 |
-                d[x * 4];
-            hash[n] = (uint64_t)v << 32;
-            owner[n] = idx;
-            n++;
-        }
-    }
-    return n;
-}
-
 /* Points each node gets; false when the total passes RING_MAX_POINTS. */
 static bool
 count_points(const struct ring_params *p, const struct ring_node *nodes,
@@ -241,7 +201,7 @@ count_points(const struct ring_params *p, const struct ring_node *nodes,
             k = (uint64_t)p->vnodes * nodes[i].weight;
         } else {
             k = nodes[i].weight == 0 ? 0 :
-                ketama_npoints(nodes[i].weight, total_weight, nlive);
+                ring_ketama_npoints(nodes[i].weight, total_weight, nlive);
         }
         if (k > RING_MAX_POINTS) {
             return false;
@@ -253,7 +213,7 @@ count_points(const struct ring_params *p, const struct ring_node *nodes,
     return sum <= RING_MAX_POINTS;
 }
 
-/* ---- sorting and the index ------------------------------------------------ */
+/* ---- sorting and the index ----------------------------------------------- */
 
 #define RADIX_BITS 11
 #define RADIX (1u << RADIX_BITS)
@@ -383,7 +343,7 @@ place_points(struct ring *r, const uint32_t *rank, const uint32_t *per_node)
             at += v1_points(&r->nodes[i], (uint16_t)i, r->params.vnodes,
                 r->points + at, r->owner + at);
         } else {
-            at += ketama_points(&r->nodes[i], (uint16_t)i, per_node[i],
+            at += ring_ketama_points(&r->nodes[i], (uint16_t)i, per_node[i],
                 r->points + at, r->owner + at);
         }
     }
@@ -449,7 +409,7 @@ ring_destroy(struct ring *r)
     free(r);
 }
 
-/* ---- lookup --------------------------------------------------------------- */
+/* ---- lookup -------------------------------------------------------------- */
 
 struct str
 ring_hash_tag_apply(const struct ring_params *p, struct str key)
@@ -523,7 +483,7 @@ ring_locate(const struct ring *r, struct str key, struct ring_hit *hit)
     hit->point_idx = (uint32_t)i;
 }
 
-/* ---- accessors ------------------------------------------------------------ */
+/* ---- accessors ----------------------------------------------------------- */
 
 const struct ring_params *
 ring_params(const struct ring *r)
@@ -576,7 +536,7 @@ ring_hash_bits(const struct ring *r)
     return r->bits;
 }
 
-/* ---- exact ownership and movement ----------------------------------------- */
+/* ---- exact ownership and movement ---------------------------------------- */
 
 void
 ring_ownership(const struct ring *r, double *share)
@@ -647,7 +607,7 @@ ring_diff(const struct ring *a, const struct ring *b, double *moved)
     return RING_OK;
 }
 
-/* ---- names ----------------------------------------------------------------- */
+/* ---- names --------------------------------------------------------------- */
 
 static const char *const hash_names[RING_HASH_COUNT] = {
     [RING_HASH_FNV1A_64] = "fnv1a_64",

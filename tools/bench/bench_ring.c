@@ -12,7 +12,8 @@
 #include "ring/ring.h"
 #include "util/util.h"
 
-#define NSETS 30
+#define TABLE_SETS 10 /* balance table of `make bench` */
+#define SWEEP_SETS 30 /* bench_ring --sweep */
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
@@ -56,8 +57,8 @@ max_over_mean(const struct ring *r)
 
 /* Worst and mean max/mean over NSETS random name sets of `n` nodes. */
 static void
-balance(enum ring_mode mode, uint32_t vnodes, size_t n, double *worst,
-    double *avg)
+balance(enum ring_mode mode, uint32_t vnodes, size_t n, int sets,
+    double *worst, double *avg)
 {
     struct ring_node *nodes = xcalloc(n, sizeof(*nodes));
     char (*buf)[32] = xcalloc(n, 32);
@@ -68,7 +69,7 @@ balance(enum ring_mode mode, uint32_t vnodes, size_t n, double *worst,
     p.vnodes = vnodes;
     *worst = 0.0;
     *avg = 0.0;
-    for (int s = 0; s < NSETS; s++) {
+    for (int s = 0; s < sets; s++) {
         struct ring *r;
         random_nodes(nodes, buf, n);
         if (ring_build(&p, nodes, n, &r) != RING_OK) {
@@ -77,7 +78,7 @@ balance(enum ring_mode mode, uint32_t vnodes, size_t n, double *worst,
         }
         double m = max_over_mean(r);
         *worst = m > *worst ? m : *worst;
-        *avg += m / NSETS;
+        *avg += m / sets;
         ring_destroy(r);
     }
     free(nodes);
@@ -90,13 +91,14 @@ balance_table(void)
     static const size_t sizes[] = { 3, 10, 100 };
 
     printf("balance: exact max/mean ownership, equal weights, worst (mean) "
-        "of %d random name sets\n", NSETS);
+        "of %d random name sets\n", TABLE_SETS);
     printf("  %-6s %-22s %-22s\n", "nodes", "ring v1 (vnodes " 
         "default)", "ketama (160/server)");
     for (size_t i = 0; i < 3; i++) {
         double vw, va, kw, ka;
-        balance(RING_MODE_V1, RING_DEFAULT_VNODES, sizes[i], &vw, &va);
-        balance(RING_MODE_KETAMA, 0, sizes[i], &kw, &ka);
+        balance(RING_MODE_V1, RING_DEFAULT_VNODES, sizes[i], TABLE_SETS,
+            &vw, &va);
+        balance(RING_MODE_KETAMA, 0, sizes[i], TABLE_SETS, &kw, &ka);
         printf("  %-6zu %.4f (%.4f)        %.4f (%.4f)\n", sizes[i], vw, va,
             kw, ka);
     }
@@ -109,14 +111,14 @@ sweep(void)
         12288, 16384 };
 
     printf("vnodes sweep (ring v1): worst (mean) max/mean over %d sets\n",
-        NSETS);
+        SWEEP_SETS);
     printf("  %-7s %-18s %-18s %-18s\n", "vnodes", "3 nodes", "10 nodes",
         "100 nodes");
     for (size_t i = 0; i < sizeof(vn) / sizeof(vn[0]); i++) {
         double w3, a3, w10, a10, w100, a100;
-        balance(RING_MODE_V1, vn[i], 3, &w3, &a3);
-        balance(RING_MODE_V1, vn[i], 10, &w10, &a10);
-        balance(RING_MODE_V1, vn[i], 100, &w100, &a100);
+        balance(RING_MODE_V1, vn[i], 3, SWEEP_SETS, &w3, &a3);
+        balance(RING_MODE_V1, vn[i], 10, SWEEP_SETS, &w10, &a10);
+        balance(RING_MODE_V1, vn[i], 100, SWEEP_SETS, &w100, &a100);
         printf("  %-7u %.4f (%.4f)    %.4f (%.4f)    %.4f (%.4f)\n", vn[i],
             w3, a3, w10, a10, w100, a100);
     }
@@ -166,7 +168,7 @@ lookup_rate(enum ring_mode mode)
 }
 
 static void
-build_time(enum ring_mode mode, size_t n)
+build_time(enum ring_mode mode, size_t n, uint32_t vnodes)
 {
     struct ring_node *nodes = xcalloc(n, sizeof(*nodes));
     char (*buf)[32] = xcalloc(n, 32);
@@ -176,6 +178,7 @@ build_time(enum ring_mode mode, size_t n)
 
     ring_params_init(&p);
     p.mode = mode;
+    p.vnodes = vnodes;
     random_nodes(nodes, buf, n);
     for (int rep = 0; rep < 5; rep++) {
         struct ring *r;
@@ -188,8 +191,9 @@ build_time(enum ring_mode mode, size_t n)
         npoints = ring_point_count(r);
         ring_destroy(r);
     }
-    printf("build: %s, %zu nodes, %zu points: %.1f ms (best of 5)\n",
-        mode == RING_MODE_V1 ? "ring v1" : "ketama", n, npoints,
+    printf("build: %s, %zu nodes, vnodes %u, %zu points: %.1f ms "
+        "(best of 5)\n", mode == RING_MODE_V1 ? "ring v1" : "ketama", n,
+        mode == RING_MODE_V1 ? p.vnodes : RING_KETAMA_POINTS, npoints,
         (double)best / 1e6);
     free(nodes);
     free(buf);
@@ -206,8 +210,10 @@ main(int argc, char **argv)
     }
     lookup_rate(RING_MODE_V1);
     lookup_rate(RING_MODE_KETAMA);
-    build_time(RING_MODE_V1, 1000);
-    build_time(RING_MODE_KETAMA, 1000);
+    build_time(RING_MODE_V1, 100, RING_DEFAULT_VNODES);
+    build_time(RING_MODE_V1, 1000, RING_DEFAULT_VNODES);
+    build_time(RING_MODE_V1, 1000, 2048);
+    build_time(RING_MODE_KETAMA, 1000, 0);
     balance_table();
     return 0;
 }

@@ -288,7 +288,7 @@ rt_balance(const struct rt_opts *o)
     return RT_EXIT_OK;
 }
 
-/* ---- check ----------------------------------------------------------------- */
+/* ---- check --------------------------------------------------------------- */
 
 int
 rt_check(const struct rt_opts *o)
@@ -327,7 +327,7 @@ rt_check(const struct rt_opts *o)
     return RT_EXIT_OK;
 }
 
-/* ---- main ------------------------------------------------------------------- */
+/* ---- main ---------------------------------------------------------------- */
 
 static const struct command {
     const char *name;

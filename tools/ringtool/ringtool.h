@@ -49,6 +49,8 @@ void rt_error(const struct rt_opts *o, const char *msg, unsigned line);
 double rt_max_ratio(const struct ring *r, const double *share,
     uint32_t *worst);
 
+/* The commands: each runs with the parsed options and returns the exit
+ * status (RT_EXIT_*); errors are reported through rt_error(). */
 int rt_locate(const struct rt_opts *o);
 int rt_balance(const struct rt_opts *o);
 int rt_check(const struct rt_opts *o);
