@@ -22,7 +22,10 @@ struct ring {
     char *arena;
     size_t npoints;
     uint64_t *points; /* sorted; ketama values are shifted left by 32 */
-    uint16_t *owner;  /* owner[i] owns points[i] (< RING_MAX_NODES) */
+    uint16_t *owner;  /* while building: owner[i] owns points[i] */
+    /* For lookups, one word per point: the top 48 bits of its hash and
+     * its owner in the low 16, so a lookup touches one array. */
+    uint64_t *packed;
     uint32_t *index;  /* index[b]: first point whose top bits are >= b */
     unsigned ishift;  /* 64 - index bits */
     unsigned bits;    /* width of the hash space: 64 or 32 */
@@ -216,6 +219,13 @@ count_points(const struct ring_params *p, const struct ring_node *nodes,
 /* ---- sorting and the index ----------------------------------------------- */
 
 #define RADIX_BITS 11
+#define PACK_MASK UINT64_C(0xffff) /* owner bits of a packed point */
+
+static uint32_t
+owner_at(const struct ring *r, size_t i)
+{
+    return (uint32_t)(r->packed[i] & PACK_MASK);
+}
 #define RADIX (1u << RADIX_BITS)
 
 /* Index bits: about two points per bucket, at most 22 bits (16 MiB),
@@ -354,6 +364,12 @@ place_points(struct ring *r, const uint32_t *rank, const uint32_t *per_node)
     }
     r->ishift = 64 - index_bits(r->npoints, r->bits);
     sort_points(r, rank, start);
+    r->packed = xmalloc(cap * sizeof(*r->packed));
+    for (size_t i = 0; i < r->npoints; i++) {
+        r->packed[i] = (r->points[i] & ~PACK_MASK) | r->owner[i];
+    }
+    free(r->owner);
+    r->owner = NULL;
 }
 
 enum ring_status
@@ -402,7 +418,7 @@ ring_destroy(struct ring *r)
         return;
     }
     free(r->points);
-    free(r->owner);
+    free(r->packed);
     free(r->index);
     free(r->nodes);
     free(r->arena);
@@ -441,14 +457,23 @@ ring_key_hash(const struct ring *r, struct str key)
     return key.len == 0 ? 0 : ring_twem_hash(r->params.hash, key);
 }
 
-/* Index of the first point >= h (in the 64-bit space), wrapping to 0. */
+/*
+ * Index of the first point >= h (in the 64-bit space), wrapping to 0.
+ * Compares the packed top 48 bits; only when those equal the key's does
+ * it read the full hash, so a lookup stays exact.
+ */
 static size_t
 find_point(const struct ring *r, uint64_t h)
 {
     size_t b = (size_t)(h >> r->ishift);
     size_t i = r->index[b], end = r->index[b + 1];
+    uint64_t top = h & ~PACK_MASK;
 
-    while (i < end && r->points[i] < h) {
+    while (i < end) {
+        uint64_t p = r->packed[i] & ~PACK_MASK;
+        if (p > top || (p == top && r->points[i] >= h)) {
+            break;
+        }
         i++;
     }
     return i < r->npoints ? i : 0;
@@ -462,7 +487,7 @@ ring_lookup(const struct ring *r, struct str key)
     if (r->npoints == 0) {
         return RING_NO_NODE;
     }
-    return r->owner[find_point(r, h << (64 - r->bits))];
+    return owner_at(r, find_point(r, h << (64 - r->bits)));
 }
 
 void
@@ -478,7 +503,7 @@ ring_locate(const struct ring *r, struct str key, struct ring_hit *hit)
         return;
     }
     i = find_point(r, hit->key_hash << (64 - r->bits));
-    hit->node = r->owner[i];
+    hit->node = owner_at(r, i);
     hit->point = r->points[i] >> (64 - r->bits);
     hit->point_idx = (uint32_t)i;
 }
@@ -525,7 +550,7 @@ uint64_t
 ring_point(const struct ring *r, size_t i, uint32_t *node)
 {
     if (node != NULL) {
-        *node = r->owner[i];
+        *node = owner_at(r, i);
     }
     return r->points[i] >> (64 - r->bits);
 }
@@ -553,9 +578,9 @@ ring_ownership(const struct ring *r, double *share)
     /* Point i owns (p[i-1], p[i]]; point 0 also owns the wrap-around. */
     for (size_t i = 1; i < r->npoints; i++) {
         uint64_t arc = (r->points[i] >> sh) - (r->points[i - 1] >> sh);
-        share[r->owner[i]] += (double)arc / space;
+        share[owner_at(r, i)] += (double)arc / space;
     }
-    share[r->owner[0]] += ((double)(r->points[0] >> sh) + space -
+    share[owner_at(r, 0)] += ((double)(r->points[0] >> sh) + space -
         (double)(r->points[r->npoints - 1] >> sh)) / space;
 }
 
@@ -595,14 +620,14 @@ ring_diff(const struct ring *a, const struct ring *b, double *moved)
         uint64_t pa = i < a->npoints ? a->points[i] >> sh : UINT64_MAX;
         uint64_t pb = j < b->npoints ? b->points[j] >> sh : UINT64_MAX;
         uint64_t cur = pa < pb ? pa : pb;
-        uint32_t oa = a->owner[i < a->npoints ? i : 0];
-        uint32_t ob = b->owner[j < b->npoints ? j : 0];
+        uint32_t oa = owner_at(a, i < a->npoints ? i : 0);
+        uint32_t ob = owner_at(b, j < b->npoints ? j : 0);
         moved[(size_t)oa * nb + ob] += ((double)cur - prev) / space;
         prev = (double)cur;
         i += pa == cur;
         j += pb == cur;
     }
-    moved[(size_t)a->owner[0] * nb + b->owner[0]] +=
+    moved[(size_t)owner_at(a, 0) * nb + owner_at(b, 0)] +=
         (space - 1.0 - prev) / space;
     return RING_OK;
 }
