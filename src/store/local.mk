@@ -1,1 +1,25 @@
-# store: rules added with the module (see DESIGN.md for what it may use).
+# store: util, jemalloc, xxHash. Under --enable-sanitizers the arena comes
+# from the system allocator (ASan must see it), so jemalloc is not linked.
+noinst_LIBRARIES += libstore.a
+libstore_a_SOURCES = \
+    src/store/store.h \
+    src/store/internal.h \
+    src/store/hash.c \
+    src/store/slab.c \
+    src/store/store.c
+libstore_a_CFLAGS = $(AM_CFLAGS) $(XXHASH_CFLAGS) $(JEMALLOC_CFLAGS)
+
+# Programs that link libstore.a add $(STORE_EXT_LIBS) after it.
+if SANITIZERS
+STORE_EXT_LIBS = $(XXHASH_LIBS)
+else
+STORE_EXT_LIBS = $(XXHASH_LIBS) $(JEMALLOC_LIBS)
+endif
+
+check_PROGRAMS += tests/store/test_store
+TESTS += tests/store/test_store
+tests_store_test_store_SOURCES = tests/store/test_store.c \
+    tests/store/test_slab.c tests/store/test_stress.c tests/store/helpers.h
+tests_store_test_store_CFLAGS = $(TEST_CFLAGS)
+tests_store_test_store_LDADD = libstore.a libutil.a $(STORE_EXT_LIBS) \
+    $(TEST_LIBS)

@@ -1,0 +1,250 @@
+/*
+ * store internals shared by item.c, slab.c, hash.c and store.c: the item
+ * layout, slab classes and pages, the striped hash table and the lock
+ * order. Private to src/store.
+ *
+ * Lock order: a stripe lock may be held while taking a class lock (an
+ * unlink that frees an item). A class lock may be held while taking the
+ * page pool lock, and while *trying* a stripe lock (eviction, sweep, page
+ * moves), never while waiting for one. Only the grower holds more than one
+ * stripe, always in index order, and it takes no other lock meanwhile.
+ */
+#ifndef STORE_INTERNAL_H
+#define STORE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+/* Item flags (struct item.iflags, accessed atomically). */
+#define ITEM_LINKED  0x01u  /* in the hash table (holds one reference) */
+#define ITEM_ACTIVE  0x02u  /* CLOCK reference bit: hit since the hand passed */
+#define ITEM_FETCHED 0x04u  /* fetched at least once */
+#define ITEM_FREE    0x08u  /* chunk is on its class's free list */
+
+/*
+ * An item lives in one chunk: this header, then the key (no NUL), then the
+ * value (no "\r\n"). 34 bytes of header against memcached 1.6's 56 (48 +
+ * 8 of CAS): no LRU links (CLOCK walks the chunks instead), no access time
+ * (flush_all compares CAS uniques), class found from the page.
+ */
+struct item {
+    struct item *hnext;   /* hash chain, under the stripe lock */
+    uint64_t cas;
+    uint32_t exptime;     /* absolute unix seconds, 0 = never; atomic */
+    uint32_t flags;       /* client flags */
+    uint32_t nbytes;      /* value length */
+    uint32_t refcount;    /* atomic; the hash table's link counts as one */
+    uint8_t nkey;
+    uint8_t iflags;       /* ITEM_*; atomic */
+    char data[];
+};
+
+#define ITEM_HDR offsetof(struct item, data)
+
+/* A free chunk: links of its class's doubly linked free list. */
+struct free_chunk {
+    struct free_chunk *next;
+    struct free_chunk *prev;
+};
+
+/* One page of the arena. Guarded by the owning class's lock. */
+struct page {
+    uint8_t cls;          /* owning class + 1; 0 = in the pool */
+    bool draining;        /* being emptied for a move */
+    uint32_t live;        /* carved chunks not on the free list */
+    uint32_t carved;      /* chunks handed out at least once */
+};
+
+struct slab_class {
+    pthread_mutex_t lock;
+    uint32_t size;            /* chunk size */
+    uint32_t perpage;         /* chunks per page */
+    struct free_chunk *free;  /* free list head */
+    uint64_t nfree;
+    uint32_t *pages;          /* indexes of owned pages */
+    uint32_t npages;
+    uint32_t carve;           /* page being carved, or NO_PAGE */
+    uint32_t hand_slot;       /* CLOCK hand: index into pages[] ... */
+    uint32_t hand_chunk;      /* ... and chunk in that page */
+    uint32_t sweep_slot;      /* expiry sweep position, same shape */
+    uint32_t sweep_chunk;
+    uint64_t used;            /* chunks allocated */
+    uint64_t mem_requested;
+    uint64_t evicted;
+    uint64_t evicted_unfetched;
+    uint64_t reclaimed;
+    uint64_t crawler_reclaimed;
+    uint64_t outofmemory;
+    uint64_t pages_in;
+    uint64_t pages_out;
+    uint64_t pressure;        /* bytes of unmet demand since the last
+                               * rebalancing decision */
+};
+
+#define NO_PAGE UINT32_MAX
+#define MAX_CLASSES 200
+
+/* Per-stripe operation counters, summed by store_stats(). */
+struct op_counters {
+    uint64_t curr_items;
+    uint64_t total_items;
+    uint64_t bytes;
+    uint64_t get_hits;
+    uint64_t get_misses;
+    uint64_t get_expired;
+    uint64_t get_flushed;
+    uint64_t expired_unfetched;
+    uint64_t cas_hits;
+    uint64_t cas_misses;
+    uint64_t cas_badval;
+    uint64_t incr_hits;
+    uint64_t incr_misses;
+    uint64_t decr_hits;
+    uint64_t decr_misses;
+    uint64_t delete_hits;
+    uint64_t delete_misses;
+    uint64_t touch_hits;
+    uint64_t touch_misses;
+};
+
+struct stripe {
+    pthread_mutex_t lock;
+    struct op_counters c;
+} __attribute__((aligned(64)));
+
+/*
+ * The hash table. `tab` has 2^power buckets; while growing, `next` has
+ * twice as many and buckets below `migrated` of `tab` have moved there.
+ * A key's stripe is its hash's low lock_power bits, the same in both
+ * tables, so one stripe lock covers a key's old and new bucket. `tab`,
+ * `next` and `power` change only with every stripe held.
+ */
+struct htab {
+    struct item **tab;
+    struct item **next;
+    unsigned power;
+    size_t migrated;          /* atomic */
+    uint64_t count;           /* atomic: linked items */
+    pthread_mutex_t grow_lock;
+};
+
+/* A page move in progress. Guarded by store.move_lock. A move waits for
+ * readers of the page's items to let go, so several may run at once. */
+#define MAX_MOVES 4
+struct page_move {
+    bool active;
+    unsigned src;
+    uint32_t page;
+};
+
+struct store {
+    struct store_config cfg;
+    size_t page_size;
+    char *arena;
+    uint32_t npages;          /* pages in the arena */
+    struct page *pages;
+    pthread_mutex_t pool_lock;
+    uint32_t *pool;           /* free pages given back by moves */
+    uint32_t npool;
+    uint32_t fresh;           /* pages never used: fresh .. npages-1 */
+    unsigned nclasses;
+    struct slab_class classes[MAX_CLASSES];
+    struct stripe *stripes;
+    unsigned nstripes;
+    struct htab ht;
+    uint64_t cas_counter;     /* atomic */
+    uint64_t flush_cas;       /* atomic: items with cas <= it are flushed */
+    uint32_t flush_pending;   /* atomic: delayed flush time, 0 = none */
+    pthread_mutex_t maint_lock; /* one store_maintain() at a time */
+    pthread_mutex_t move_lock;
+    struct page_move moves[MAX_MOVES];
+    uint32_t sweep_class;
+    uint64_t slabs_moved;     /* atomic */
+    uint64_t reassign_evictions; /* atomic */
+    uint64_t reassign_busy;   /* atomic */
+};
+
+#define LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define LOAD_RELAXED(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define STORE_RELAXED(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define FETCH_ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_ACQ_REL)
+#define FETCH_SUB(p, v) __atomic_fetch_sub((p), (v), __ATOMIC_ACQ_REL)
+
+/* ---- item.c ---- */
+static inline size_t
+item_total(const struct item *it)
+{
+    return ITEM_HDR + it->nkey + it->nbytes;
+}
+bool item_has(const struct item *it, uint8_t flag);
+void item_set_flag(struct item *it, uint8_t flag);
+void item_clear_flag(struct item *it, uint8_t flag);
+uint64_t item_hash(const char *key, size_t nkey);
+
+/* ---- slab.c ---- */
+bool slab_init(struct store *s);
+void slab_fini(struct store *s);
+/* Class for an item of `total` bytes, or -1 if it is too large. */
+int slab_class_for(const struct store *s, size_t total);
+/* A chunk of class `cls` for a new item with `nkey` and `nbytes` (set
+ * in it, with refcount 1), evicting if needed; NULL if none. Takes the
+ * class lock. */
+struct item *slab_alloc(struct store *s, unsigned cls, size_t nkey,
+    size_t nbytes, uint32_t now);
+/* Give back the chunk of an item whose refcount reached 0. */
+void slab_free(struct store *s, struct item *it);
+void slab_free_locked(struct store *s, struct slab_class *c,
+    struct item *it);
+/* The class and page an item's chunk belongs to. */
+struct slab_class *slab_class_of(struct store *s, const struct item *it);
+struct page *slab_page_of(struct store *s, const struct item *it);
+/* Background steps for store_maintain(); true while work is pending. */
+bool slab_sweep(struct store *s, uint32_t now, unsigned budget);
+bool slab_rebalance(struct store *s, unsigned budget);
+bool slab_move_running(struct store *s);
+void slab_class_snapshot(struct store *s, unsigned i,
+    struct store_class_stats *cs);
+
+/* ---- hash.c ---- */
+void hash_init(struct store *s);
+void hash_fini(struct store *s);
+struct stripe *hash_stripe(struct store *s, uint64_t hv);
+/* Find `key` in its bucket; the stripe lock must be held. */
+struct item *hash_find_locked(struct store *s, uint64_t hv, const char *key,
+    size_t nkey);
+/* Link or unlink an item; the stripe lock must be held. hash_replace
+ * puts `nw` where `old` was. Counts curr_items/bytes in the stripe. */
+void hash_insert_locked(struct store *s, uint64_t hv, struct item *it);
+void hash_remove_locked(struct store *s, uint64_t hv, struct item *it);
+void hash_replace_locked(struct store *s, uint64_t hv, struct item *old,
+    struct item *nw);
+/* After an insert, with no lock held: start or advance growth. */
+void hash_after_insert(struct store *s);
+/* Migrate up to `budget` buckets; true while a growth is in progress. */
+bool hash_grow_step(struct store *s, unsigned budget);
+bool hash_expanding(struct store *s);
+unsigned hash_power(struct store *s);
+
+/* ---- store.c ---- */
+/* Is `it` expired or flushed at `now`? */
+bool store_item_dead(const struct store *s, const struct item *it,
+    uint32_t now);
+enum walk_result {
+    WALK_BUSY,  /* left alone: stripe busy, or no longer linked/idle */
+    WALK_IDLE,  /* unlinked, refcount 0: the caller owns the chunk */
+    WALK_HELD,  /* unlinked, a reader holds it: its last unref frees it */
+};
+/*
+ * Unlink a linked item found by a chunk walk (class lock held) if its
+ * stripe lock is free right now. With `require_idle` only when nobody else
+ * holds it. `expired` counts it as expired (expired_unfetched).
+ */
+enum walk_result store_unlink_from_walk(struct store *s, struct item *it,
+    bool require_idle, bool expired);
+
+#endif /* STORE_INTERNAL_H */

@@ -1,0 +1,716 @@
+/*
+ * Slab allocator: the arena of pages, the class ladder, chunk allocation
+ * with CLOCK eviction, the expiry sweep and page rebalancing.
+ *
+ * NOTE(store): the arena is reserved once (mem_limit rounded down to whole
+ * pages) from jemalloc and handed out page by page, so a chunk's page is an
+ * index computation and nothing can grow past the limit. Untouched pages
+ * cost address space only. Items larger than the second-largest class go
+ * into page-sized chunks (one per page) instead of memcached's chained
+ * chunks: simpler, and page moves make the waste temporary.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef RINGCACHE_SANITIZERS
+#include <jemalloc/jemalloc.h>
+#endif
+
+#include "store/internal.h"
+
+/* How far the CLOCK hand may clear reference bits before it evicts the
+ * next idle item regardless: bounds the latency of one allocation. */
+#define CLOCK_ACTIVE_MAX 4096
+#define CLOCK_SCAN_MAX 16384
+
+/* ---- arena and pool ---- */
+
+static void *
+arena_reserve(size_t bytes)
+{
+#ifdef RINGCACHE_SANITIZERS
+    /* NOTE(store): ASan must see the memory, and jemalloc and ASan do not
+     * mix; the system allocator's large blocks are lazily mapped too. */
+    void *p;
+
+    return posix_memalign(&p, 4096, bytes) == 0 ? p : NULL;
+#else
+    return mallocx(bytes, MALLOCX_ALIGN(4096));
+#endif
+}
+
+static void
+arena_release(void *p)
+{
+#ifdef RINGCACHE_SANITIZERS
+    free(p);
+#else
+    if (p != NULL) {
+        dallocx(p, 0);
+    }
+#endif
+}
+
+static uint32_t
+pool_take(struct store *s, bool *moved)
+{
+    uint32_t p = NO_PAGE;
+
+    pthread_mutex_lock(&s->pool_lock);
+    *moved = false;
+    if (s->npool > 0) {
+        p = s->pool[--s->npool];
+        *moved = true;
+    } else if (s->fresh < s->npages) {
+        p = s->fresh++;
+    }
+    pthread_mutex_unlock(&s->pool_lock);
+    return p;
+}
+
+static void
+pool_put(struct store *s, uint32_t p)
+{
+    pthread_mutex_lock(&s->pool_lock);
+    s->pool[s->npool++] = p;
+    pthread_mutex_unlock(&s->pool_lock);
+}
+
+static bool
+pool_empty(struct store *s)
+{
+    bool empty;
+
+    pthread_mutex_lock(&s->pool_lock);
+    empty = s->npool == 0 && s->fresh == s->npages;
+    pthread_mutex_unlock(&s->pool_lock);
+    return empty;
+}
+
+static char *
+page_base(const struct store *s, uint32_t p)
+{
+    return s->arena + (size_t)p * s->page_size;
+}
+
+static struct item *
+chunk_at(const struct store *s, const struct slab_class *c, uint32_t p,
+    uint32_t i)
+{
+    return (struct item *)(void *)(page_base(s, p) + (size_t)i * c->size);
+}
+
+struct page *
+slab_page_of(struct store *s, const struct item *it)
+{
+    size_t off = (size_t)((const char *)it - s->arena);
+
+    return &s->pages[off / s->page_size];
+}
+
+struct slab_class *
+slab_class_of(struct store *s, const struct item *it)
+{
+    struct page *pg = slab_page_of(s, it);
+
+    return &s->classes[LOAD_RELAXED(&pg->cls) - 1];
+}
+
+/* ---- setup ---- */
+
+static bool
+build_ladder(struct store *s)
+{
+    const struct store_config *cfg = &s->cfg;
+    double size = 48.0 + (double)cfg->chunk_min;
+    unsigned n = 0;
+
+    while (n < MAX_CLASSES - 1
+        && size < (double)cfg->item_size_max / cfg->growth_factor) {
+        uint32_t sz = ((uint32_t)size + 7u) & ~7u;
+
+        s->classes[n].size = sz;
+        s->classes[n].perpage = (uint32_t)(s->page_size / sz);
+        n++;
+        size = (double)sz * cfg->growth_factor;
+    }
+    if (n == MAX_CLASSES - 1) {
+        return false;
+    }
+    s->classes[n].size = (uint32_t)cfg->item_size_max;
+    s->classes[n].perpage = 1;
+    s->nclasses = n + 1;
+    return true;
+}
+
+bool
+slab_init(struct store *s)
+{
+    s->page_size = s->cfg.item_size_max;
+    s->npages = (uint32_t)(s->cfg.mem_limit / s->page_size);
+    if (s->npages == 0) {
+        s->npages = 1;
+    }
+    if (!build_ladder(s)) {
+        return false;
+    }
+    s->arena = arena_reserve((size_t)s->npages * s->page_size);
+    if (s->arena == NULL) {
+        return false;
+    }
+    s->pages = xcalloc(s->npages, sizeof(*s->pages));
+    s->pool = xcalloc(s->npages, sizeof(*s->pool));
+    pthread_mutex_init(&s->pool_lock, NULL);
+    for (unsigned i = 0; i < s->nclasses; i++) {
+        struct slab_class *c = &s->classes[i];
+
+        pthread_mutex_init(&c->lock, NULL);
+        c->pages = xcalloc(s->npages, sizeof(*c->pages));
+        c->carve = NO_PAGE;
+    }
+    return true;
+}
+
+void
+slab_fini(struct store *s)
+{
+    for (unsigned i = 0; i < s->nclasses; i++) {
+        pthread_mutex_destroy(&s->classes[i].lock);
+        free(s->classes[i].pages);
+    }
+    pthread_mutex_destroy(&s->pool_lock);
+    free(s->pool);
+    free(s->pages);
+    arena_release(s->arena);
+}
+
+int
+slab_class_for(const struct store *s, size_t total)
+{
+    unsigned lo = 0;
+    unsigned hi = s->nclasses;
+
+    if (total > s->classes[s->nclasses - 1].size) {
+        return -1;
+    }
+    while (lo < hi) {
+        unsigned mid = (lo + hi) / 2;
+
+        if (s->classes[mid].size < total) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return (int)lo;
+}
+
+/* ---- free list ---- */
+
+static void
+freelist_push(struct slab_class *c, struct item *it)
+{
+    struct free_chunk *f = (struct free_chunk *)(void *)it;
+
+    f->prev = NULL;
+    f->next = c->free;
+    if (c->free != NULL) {
+        c->free->prev = f;
+    }
+    c->free = f;
+    c->nfree++;
+    STORE_RELAXED(&it->iflags, ITEM_FREE);
+}
+
+static void
+freelist_remove(struct slab_class *c, struct item *it)
+{
+    struct free_chunk *f = (struct free_chunk *)(void *)it;
+
+    if (f->prev != NULL) {
+        f->prev->next = f->next;
+    } else {
+        c->free = f->next;
+    }
+    if (f->next != NULL) {
+        f->next->prev = f->prev;
+    }
+    c->nfree--;
+    STORE_RELAXED(&it->iflags, 0);
+}
+
+/* ---- allocation ---- */
+
+static void
+class_add_page(struct store *s, struct slab_class *c, uint32_t p)
+{
+    struct page *pg = &s->pages[p];
+
+    STORE_RELAXED(&pg->cls, (uint8_t)(c - s->classes + 1));
+    pg->draining = false;
+    pg->live = 0;
+    pg->carved = 0;
+    c->pages[c->npages++] = p;
+    c->carve = p;
+}
+
+/* A chunk from the free list, the page being carved, or a new page. */
+static struct item *
+take_chunk_locked(struct store *s, struct slab_class *c)
+{
+    struct item *it;
+    struct page *pg;
+
+    if (c->free != NULL) {
+        it = (struct item *)(void *)c->free;
+        freelist_remove(c, it);
+        slab_page_of(s, it)->live++;
+        return it;
+    }
+    if (c->carve == NO_PAGE) {
+        bool moved;
+        uint32_t p = pool_take(s, &moved);
+
+        if (p == NO_PAGE) {
+            return NULL;
+        }
+        class_add_page(s, c, p);
+        if (moved) {
+            c->pages_in++;
+        }
+    }
+    pg = &s->pages[c->carve];
+    it = chunk_at(s, c, c->carve, pg->carved++);
+    pg->live++;
+    if (pg->carved == c->perpage) {
+        c->carve = NO_PAGE;
+    }
+    return it;
+}
+
+/*
+ * Next carved chunk at a walk position (*slot, *chunk) over the class's
+ * pages, advancing it; NULL if the class has no carved chunk. Draining
+ * pages are skipped when `skip_draining`.
+ */
+static struct item *
+walk_next(struct store *s, struct slab_class *c, uint32_t *slot,
+    uint32_t *chunk, bool skip_draining)
+{
+    for (uint32_t tries = 0; tries <= c->npages; tries++) {
+        struct page *pg;
+
+        if (*slot >= c->npages) {
+            *slot = 0;
+            *chunk = 0;
+            if (c->npages == 0) {
+                return NULL;
+            }
+        }
+        pg = &s->pages[c->pages[*slot]];
+        if (*chunk < pg->carved && !(skip_draining && pg->draining)) {
+            return chunk_at(s, c, c->pages[*slot], (*chunk)++);
+        }
+        (*slot)++;
+        *chunk = 0;
+    }
+    return NULL;
+}
+
+/* Forget a walked item whose chunk we now own (refcount reached 0). */
+static void
+chunk_reuse_locked(struct slab_class *c, struct item *it)
+{
+    c->used--;
+    c->mem_requested -= item_total(it);
+}
+
+/*
+ * CLOCK: walk the hand over the class's chunks; an idle item whose
+ * reference bit is clear (or that is expired or flushed) is unlinked and
+ * its chunk reused. Items held by readers are skipped.
+ */
+static struct item *
+evict_locked(struct store *s, struct slab_class *c, uint32_t now)
+{
+    for (unsigned n = 0; n < CLOCK_SCAN_MAX; n++) {
+        struct item *it = walk_next(s, c, &c->hand_slot, &c->hand_chunk,
+            true);
+        uint8_t fl;
+        bool dead;
+
+        if (it == NULL) {
+            return NULL;
+        }
+        fl = LOAD(&it->iflags);
+        if (!(fl & ITEM_LINKED) || LOAD_RELAXED(&it->refcount) != 1) {
+            continue;
+        }
+        dead = store_item_dead(s, it, now);
+        if (!dead && (fl & ITEM_ACTIVE) && n < CLOCK_ACTIVE_MAX) {
+            item_clear_flag(it, ITEM_ACTIVE);
+            continue;
+        }
+        if (store_unlink_from_walk(s, it, true, dead) != WALK_IDLE) {
+            continue;
+        }
+        if (dead) {
+            c->reclaimed++;
+        } else {
+            c->evicted++;
+            if (!(fl & ITEM_FETCHED)) {
+                c->evicted_unfetched++;
+            }
+        }
+        chunk_reuse_locked(c, it);
+        return it;
+    }
+    return NULL;
+}
+
+struct item *
+slab_alloc(struct store *s, unsigned ci, size_t nkey, size_t nbytes,
+    uint32_t now)
+{
+    struct slab_class *c = &s->classes[ci];
+    struct item *it;
+
+    pthread_mutex_lock(&c->lock);
+    it = take_chunk_locked(s, c);
+    if (it == NULL) {
+        it = evict_locked(s, c, now);
+        c->pressure += c->size;
+    }
+    if (it != NULL) {
+        c->used++;
+        c->mem_requested += ITEM_HDR + nkey + nbytes;
+        it->nkey = (uint8_t)nkey;
+        it->nbytes = (uint32_t)nbytes;
+        STORE_RELAXED(&it->refcount, 1);
+        STORE_RELAXED(&it->iflags, 0);
+    } else {
+        c->outofmemory++;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return it;
+}
+
+void
+slab_free_locked(struct store *s, struct slab_class *c, struct item *it)
+{
+    struct page *pg = slab_page_of(s, it);
+
+    chunk_reuse_locked(c, it);
+    pg->live--;
+    if (pg->draining) {
+        /* The page is being emptied: its chunks stay off the list. */
+        STORE_RELAXED(&it->iflags, 0);
+        return;
+    }
+    freelist_push(c, it);
+}
+
+void
+slab_free(struct store *s, struct item *it)
+{
+    struct slab_class *c = slab_class_of(s, it);
+
+    pthread_mutex_lock(&c->lock);
+    slab_free_locked(s, c, it);
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* ---- expiry sweep ---- */
+
+/* Walk up to `budget` chunks of one class (at most all of them once),
+ * freeing dead items; *walked gets the number looked at. */
+static unsigned
+sweep_class(struct store *s, struct slab_class *c, uint32_t now,
+    unsigned budget, unsigned *walked_out)
+{
+    unsigned found = 0;
+    unsigned walked = 0;
+    uint64_t total;
+
+    pthread_mutex_lock(&c->lock);
+    total = (uint64_t)c->npages * c->perpage;
+    while (walked < budget && walked < total) {
+        struct item *it = walk_next(s, c, &c->sweep_slot, &c->sweep_chunk,
+            false);
+
+        walked++;
+        if (it == NULL) {
+            break;
+        }
+        if (!(LOAD(&it->iflags) & ITEM_LINKED)
+            || !store_item_dead(s, it, now)) {
+            continue;
+        }
+        switch (store_unlink_from_walk(s, it, false, true)) {
+            case WALK_IDLE:
+                slab_free_locked(s, c, it);
+                /* fall through */
+            case WALK_HELD:
+                c->crawler_reclaimed++;
+                found++;
+                break;
+            case WALK_BUSY:
+                break;
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    *walked_out = walked;
+    return found;
+}
+
+bool
+slab_sweep(struct store *s, uint32_t now, unsigned budget)
+{
+    unsigned found = 0;
+
+    for (unsigned n = 0; n < s->nclasses && budget > 0; n++) {
+        struct slab_class *c = &s->classes[s->sweep_class];
+        unsigned walked;
+
+        found += sweep_class(s, c, now, budget, &walked);
+        budget -= walked;
+        s->sweep_class = (s->sweep_class + 1) % s->nclasses;
+    }
+    return found > 0;
+}
+
+/* ---- page rebalancing ---- */
+
+/* Free chunks a class could give up without evicting anything. */
+static uint64_t
+class_spare_locked(const struct store *s, const struct slab_class *c)
+{
+    uint64_t spare = c->nfree;
+
+    if (c->carve != NO_PAGE) {
+        spare += c->perpage - s->pages[c->carve].carved;
+    }
+    return spare;
+}
+
+/*
+ * Pick the class that should give a page to `dst`: one with a page's
+ * worth of free chunks first; else one under at most a quarter of dst's
+ * pressure that keeps at least one page. -1 if none.
+ */
+static int
+pick_source(struct store *s, unsigned dst, const uint64_t *pressure,
+    const uint64_t *spare, const uint32_t *npages)
+{
+    int best = -1;
+
+    for (unsigned i = 0; i < s->nclasses; i++) {
+        if (i != dst && npages[i] > 0 && spare[i] >= s->classes[i].perpage
+            && (best < 0 || spare[i] / s->classes[i].perpage
+                > spare[best] / s->classes[best].perpage)) {
+            best = (int)i;
+        }
+    }
+    if (best >= 0) {
+        return best;
+    }
+    for (unsigned i = 0; i < s->nclasses; i++) {
+        if (i == dst || npages[i] < 2 || pressure[i] * 4 >= pressure[dst]) {
+            continue;
+        }
+        if (best < 0 || pressure[i] < pressure[best]
+            || (pressure[i] == pressure[best]
+                && npages[i] > npages[best])) {
+            best = (int)i;
+        }
+    }
+    return best;
+}
+
+/* Start emptying src's page with the fewest live chunks into move `m`. */
+static void
+start_move(struct store *s, unsigned src, struct page_move *m)
+{
+    struct slab_class *c = &s->classes[src];
+    uint32_t best = NO_PAGE;
+
+    pthread_mutex_lock(&c->lock);
+    for (uint32_t i = 0; i < c->npages; i++) {
+        uint32_t p = c->pages[i];
+
+        if (!s->pages[p].draining
+            && (best == NO_PAGE || s->pages[p].live < s->pages[best].live)) {
+            best = p;
+        }
+    }
+    if (best != NO_PAGE) {
+        struct page *pg = &s->pages[best];
+
+        pg->draining = true;
+        if (c->carve == best) {
+            c->carve = NO_PAGE;
+        }
+        /* Its free chunks leave the free list now; chunks freed later
+         * stay off it (slab_free_locked). */
+        for (uint32_t i = 0; i < pg->carved; i++) {
+            struct item *it = chunk_at(s, c, best, i);
+
+            if (LOAD_RELAXED(&it->iflags) & ITEM_FREE) {
+                freelist_remove(c, it);
+            }
+        }
+        m->active = true;
+        m->src = src;
+        m->page = best;
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* Decide whether a page should move, from the pressure since last
+ * time, and start moving it into the free move slot `m`. */
+static void
+decide(struct store *s, struct page_move *m)
+{
+    uint64_t pressure[MAX_CLASSES];
+    uint64_t spare[MAX_CLASSES];
+    uint32_t npages[MAX_CLASSES];
+    int dst = -1;
+    int src;
+
+    for (unsigned i = 0; i < s->nclasses; i++) {
+        struct slab_class *c = &s->classes[i];
+
+        pthread_mutex_lock(&c->lock);
+        pressure[i] = c->pressure;
+        c->pressure = 0;
+        spare[i] = class_spare_locked(s, c);
+        npages[i] = c->npages;
+        pthread_mutex_unlock(&c->lock);
+        if (pressure[i] > 0 && (dst < 0 || pressure[i] > pressure[dst])) {
+            dst = (int)i;
+        }
+    }
+    if (dst < 0 || !pool_empty(s)) {
+        return;
+    }
+    src = pick_source(s, (unsigned)dst, pressure, spare, npages);
+    if (src >= 0) {
+        start_move(s, (unsigned)src, m);
+    }
+}
+
+/* Evict the rest of the draining page; give it to the pool when empty. */
+static bool
+drain_step(struct store *s, struct page_move *m, unsigned budget)
+{
+    struct slab_class *c = &s->classes[m->src];
+    struct page *pg = &s->pages[m->page];
+    bool done;
+
+    pthread_mutex_lock(&c->lock);
+    for (uint32_t i = 0; i < pg->carved && budget > 0 && pg->live > 0;
+        i++) {
+        struct item *it = chunk_at(s, c, m->page, i);
+
+        if (!(LOAD(&it->iflags) & ITEM_LINKED)) {
+            continue;
+        }
+        budget--;
+        switch (store_unlink_from_walk(s, it, false, false)) {
+            case WALK_IDLE:
+                slab_free_locked(s, c, it);
+                FETCH_ADD(&s->reassign_evictions, 1);
+                break;
+            case WALK_HELD:
+                FETCH_ADD(&s->reassign_busy, 1);
+                break;
+            case WALK_BUSY:
+                break;
+        }
+    }
+    done = pg->live == 0;
+    if (done) {
+        for (uint32_t i = 0; i < c->npages; i++) {
+            if (c->pages[i] == m->page) {
+                c->pages[i] = c->pages[--c->npages];
+                break;
+            }
+        }
+        STORE_RELAXED(&pg->cls, 0);
+        pg->draining = false;
+        pg->carved = 0;
+        c->pages_out++;
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (done) {
+        pool_put(s, m->page);
+        FETCH_ADD(&s->slabs_moved, 1);
+        m->active = false;
+    }
+    return !done;
+}
+
+bool
+slab_rebalance(struct store *s, unsigned budget)
+{
+    struct page_move *idle = NULL;
+    bool pending = false;
+
+    pthread_mutex_lock(&s->move_lock);
+    for (unsigned i = 0; i < MAX_MOVES; i++) {
+        struct page_move *m = &s->moves[i];
+
+        if (m->active) {
+            pending |= drain_step(s, m, budget);
+        }
+        if (!m->active && idle == NULL) {
+            idle = m;
+        }
+    }
+    if (idle != NULL) {
+        decide(s, idle);
+        pending |= idle->active && drain_step(s, idle, budget);
+    }
+    pthread_mutex_unlock(&s->move_lock);
+    return pending;
+}
+
+bool
+slab_move_running(struct store *s)
+{
+    bool r = false;
+
+    pthread_mutex_lock(&s->move_lock);
+    for (unsigned i = 0; i < MAX_MOVES; i++) {
+        r |= s->moves[i].active;
+    }
+    pthread_mutex_unlock(&s->move_lock);
+    return r;
+}
+
+void
+slab_class_snapshot(struct store *s, unsigned i,
+    struct store_class_stats *cs)
+{
+    struct slab_class *c = &s->classes[i];
+
+    pthread_mutex_lock(&c->lock);
+    cs->id = i + 1;
+    cs->chunk_size = c->size;
+    cs->chunks_per_page = c->perpage;
+    cs->total_pages = c->npages;
+    cs->total_chunks = (uint64_t)c->npages * c->perpage;
+    cs->used_chunks = c->used;
+    cs->free_chunks = class_spare_locked(s, c);
+    cs->mem_requested = c->mem_requested;
+    cs->evicted = c->evicted;
+    cs->evicted_unfetched = c->evicted_unfetched;
+    cs->reclaimed = c->reclaimed;
+    cs->crawler_reclaimed = c->crawler_reclaimed;
+    cs->outofmemory = c->outofmemory;
+    cs->pages_in = c->pages_in;
+    cs->pages_out = c->pages_out;
+    pthread_mutex_unlock(&c->lock);
+}

@@ -1,0 +1,275 @@
+/*
+ * store: the item store of ringcached. Slab classes on pages of one
+ * reserved arena, a hash table (xxh3 of the key) with striped locks that
+ * grows incrementally, CLOCK eviction per class, lazy and swept expiry,
+ * 64-bit CAS, flush_all, and automatic page rebalancing between classes.
+ *
+ * Pure: no sockets, no protocol text, no threads of its own, no wall
+ * clock. Every call that needs the time takes `now`: unix seconds, as the
+ * node reads them from util_wall_sec() (one reading per event-loop turn
+ * is enough). Expiry times from clients follow memcached: 0 = never,
+ * 1..2592000 (30 days) = seconds from now, larger = absolute unix time,
+ * negative = already expired. An item is expired once now >= its expiry.
+ *
+ * Thread-safe: any number of threads may call any function concurrently.
+ * Hash-striped locks are held for the length of one operation on one key;
+ * hits take no global lock. The node calls store_maintain() periodically
+ * (say every 100 ms) from one thread or timer for the background work.
+ *
+ * Items are reference counted: an item returned to the caller keeps its
+ * bytes valid (key, value, flags, CAS) until item_unref(), even if another
+ * thread replaces or deletes the key meanwhile, so values can be sent
+ * straight from item memory.
+ */
+#ifndef STORE_STORE_H
+#define STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/util.h"
+
+struct item;
+struct store;
+
+/* Longest key memcached accepts, and so do we. */
+#define STORE_KEY_MAX 250
+/* Relative expiry times above this many seconds are absolute unix times. */
+#define STORE_REALTIME_MAXDELTA (60 * 60 * 24 * 30)
+
+enum store_status {
+    STORE_OK = 0,
+    STORE_NOT_FOUND,   /* key absent, expired or flushed */
+    STORE_NOT_STORED,  /* add on a live key; replace/append/prepend on none */
+    STORE_EXISTS,      /* CAS unique given and different from the item's */
+    STORE_NON_NUMERIC, /* incr/decr on a value that is not a decimal u64 */
+    STORE_TOO_LARGE,   /* failure: item larger than item_size_max */
+    STORE_ENOMEM,      /* failure: no memory and nothing evictable now */
+    STORE_EINVAL,      /* failure: key empty or longer than STORE_KEY_MAX */
+};
+
+/* How store_link() commits an item; memcached's storage commands. */
+enum store_mode {
+    STORE_SET = 0,
+    STORE_ADD,
+    STORE_REPLACE,
+    STORE_APPEND,
+    STORE_PREPEND,
+    STORE_CAS,
+};
+
+/* Settings, named after memcached's flags. Fill with store_config_init(). */
+struct store_config {
+    size_t mem_limit;      /* -m: bytes of item memory (default 64 MiB) */
+    size_t item_size_max;  /* -I: largest item and page size (1 MiB) */
+    double growth_factor;  /* -f: chunk size factor between classes (1.25) */
+    size_t chunk_min;      /* -n: key+value+flags room of the smallest chunk
+                            * beyond a 48-byte header, as memcached (48) */
+    unsigned hash_power;   /* log2 of the initial hash table size (16) */
+    unsigned lock_power;   /* log2 of the number of lock stripes (10) */
+};
+
+/* Fill `c` with memcached's defaults: -m 64 -I 1m -f 1.25 -n 48. */
+void store_config_init(struct store_config *c);
+
+/*
+ * Create a store. Reserves the arena (mem_limit rounded down to whole
+ * pages, at least one page) as address space only: pages become resident
+ * when first used. Returns NULL if the configuration is invalid
+ * (item_size_max outside 1 KiB..1 GiB, factor <= 1, too many classes,
+ * lock_power > hash_power) or the arena cannot be reserved. Startup only:
+ * exits via xmalloc on a small allocation failure.
+ */
+struct store *store_create(const struct store_config *c);
+/* Free everything. No item may still be referenced. NULL is a no-op. */
+void store_destroy(struct store *s);
+
+/* ---- items -------------------------------------------------------------- */
+
+/* Key, value, client flags, CAS unique and expiry of an item the caller
+ * holds a reference to. item_exptime() is absolute unix seconds, 0 = never. */
+struct str item_key(const struct item *it);
+const char *item_value(const struct item *it);
+size_t item_value_len(const struct item *it);
+uint32_t item_flags(const struct item *it);
+uint64_t item_cas(const struct item *it);
+uint32_t item_exptime(const struct item *it);
+/* True if some get/gat/incr fetched the item before (meta `h` flag). */
+bool item_fetched(const struct item *it);
+/*
+ * Writable value bytes of an item from store_alloc() that is not linked
+ * yet: the node reads the value from the socket straight into it.
+ */
+char *item_value_mut(struct item *it);
+/* Take another reference to an item the caller already holds. */
+void item_ref(struct item *it);
+/* Drop a reference; the last one frees the item's memory. Never blocks
+ * for long (it may take the item's class lock). */
+void item_unref(struct store *s, struct item *it);
+
+/* ---- operations ---------------------------------------------------------- */
+
+/*
+ * Allocate an unlinked item for `key` with room for `nbytes` of value,
+ * client `flags` and client expiry `exptime` (see top of file). Evicts from
+ * the item's class if needed. On STORE_OK *itp holds the only reference;
+ * fill item_value_mut() and pass it to store_link(), or item_unref() it.
+ * Failures: STORE_EINVAL (key length), STORE_TOO_LARGE, STORE_ENOMEM
+ * (node replies "SERVER_ERROR out of memory storing object").
+ */
+enum store_status store_alloc(struct store *s, struct str key,
+    uint32_t flags, int64_t exptime, size_t nbytes, uint32_t now,
+    struct item **itp);
+
+/*
+ * Commit an item from store_alloc() under `mode` with memcached's rules:
+ * SET always; ADD only if the key is not live (else STORE_NOT_STORED);
+ * REPLACE, APPEND, PREPEND only if it is (else STORE_NOT_STORED); APPEND and
+ * PREPEND keep the old item's flags and expiry; CAS only if the live item's
+ * CAS unique equals `cas` (STORE_EXISTS if not, STORE_NOT_FOUND if absent).
+ * For APPEND/PREPEND a nonzero `cas` must match too. On STORE_OK the item
+ * gets a new CAS unique, stored in *cas_out if not NULL. Always consumes the
+ * caller's reference to `it`. APPEND/PREPEND may fail with STORE_ENOMEM or
+ * STORE_TOO_LARGE (the joined item does not fit).
+ */
+enum store_status store_link(struct store *s, struct item *it,
+    enum store_mode mode, uint64_t cas, uint32_t now, uint64_t *cas_out);
+
+/*
+ * store_alloc() + copy `val` + store_link() in one call, for callers that
+ * already have the value in memory (tests, meta commands, the benchmark).
+ */
+enum store_status store_set(struct store *s, enum store_mode mode,
+    struct str key, uint32_t flags, int64_t exptime, struct str val,
+    uint64_t cas, uint32_t now, uint64_t *cas_out);
+
+/*
+ * Look up `key`. On STORE_OK *itp holds a reference the caller drops with
+ * item_unref(). STORE_NOT_FOUND if absent, expired or flushed at `now`
+ * (expired and flushed items are unlinked on the way). Never allocates.
+ */
+enum store_status store_get(struct store *s, struct str key, uint32_t now,
+    struct item **itp);
+
+/* Get and touch (gat/gats): like store_get(), and set the expiry to
+ * client `exptime`. Counted as touch_hits/touch_misses as in memcached. */
+enum store_status store_gat(struct store *s, struct str key, int64_t exptime,
+    uint32_t now, struct item **itp);
+
+/* Set the expiry of a live key to client `exptime`. STORE_NOT_FOUND if
+ * there is none. */
+enum store_status store_touch(struct store *s, struct str key,
+    int64_t exptime, uint32_t now);
+
+/* Delete a live key; with a nonzero `cas` only if it matches (else
+ * STORE_EXISTS). STORE_NOT_FOUND if there is none. */
+enum store_status store_delete(struct store *s, struct str key, uint64_t cas,
+    uint32_t now);
+
+/*
+ * incr (`incr` true) or decr by `delta`, as memcached 1.6: the value must
+ * parse as a decimal u64 (leading spaces, then digits, then the end or a
+ * space; else STORE_NON_NUMERIC), incr wraps at 2^64, decr stops at 0.
+ * The result is written back in decimal; when it is shorter than the old
+ * value and nobody else holds the item it is rewritten in place, padded
+ * with spaces to the old length (memcached does exactly this). A nonzero
+ * `cas` must match (else STORE_EXISTS). On STORE_OK *value is the new number
+ * and *cas_out (if not NULL) the new CAS unique. May fail with STORE_ENOMEM
+ * when the number grows longer than the old value.
+ */
+enum store_status store_arith(struct store *s, struct str key, bool incr,
+    uint64_t delta, uint64_t cas, uint32_t now, uint64_t *value,
+    uint64_t *cas_out);
+
+/*
+ * flush_all: with `delay` <= 0, every item stored so far is invalid now;
+ * else items stored before time `delay` (client expiry rules) become
+ * invalid then. A later flush replaces a pending delayed one. Never fails.
+ */
+void store_flush(struct store *s, int64_t delay, uint32_t now);
+
+/*
+ * Background work, in steps bounded by `budget` (chunks or buckets looked
+ * at per kind of work; 1000 is a few tens of microseconds): incremental
+ * hash table growth, the sweep that reclaims expired and flushed items,
+ * and page rebalancing (moving pages from classes that do not need them
+ * to classes that are evicting or out of memory, at most one decision per
+ * second of `now`). Call it periodically, e.g. every 100 ms; it never
+ * blocks on other threads for long. Returns true while work is pending
+ * (the caller may call again soon).
+ */
+bool store_maintain(struct store *s, uint32_t now, unsigned budget);
+
+/* Short English name of a status, for logs ("not found"). */
+const char *store_status_str(enum store_status st);
+
+/* ---- stats -------------------------------------------------------------- */
+
+/* memcached's `stats` counters this store keeps (names as memcached's). */
+struct store_stats {
+    uint64_t curr_items;
+    uint64_t total_items;
+    uint64_t bytes;              /* bytes of linked items (header+key+value) */
+    uint64_t limit_maxbytes;
+    uint64_t evictions;
+    uint64_t reclaimed;          /* stores that reused an expired item */
+    uint64_t expired_unfetched;
+    uint64_t evicted_unfetched;
+    uint64_t crawler_reclaimed;  /* expired items freed by the sweep */
+    uint64_t get_hits;
+    uint64_t get_misses;
+    uint64_t get_expired;
+    uint64_t get_flushed;
+    uint64_t cas_hits;
+    uint64_t cas_misses;
+    uint64_t cas_badval;
+    uint64_t incr_hits;
+    uint64_t incr_misses;
+    uint64_t decr_hits;
+    uint64_t decr_misses;
+    uint64_t delete_hits;
+    uint64_t delete_misses;
+    uint64_t touch_hits;
+    uint64_t touch_misses;
+    uint64_t total_malloced;        /* bytes of pages in use by classes */
+    uint64_t slabs_moved;           /* pages moved between classes */
+    uint64_t slab_reassign_evictions; /* items evicted to free a page */
+    uint64_t slab_reassign_busy_items; /* held items a move had to wait on */
+    uint64_t outofmemory;           /* allocations that failed */
+    uint64_t hash_power_level;
+    uint64_t hash_bytes;
+    bool hash_is_expanding;
+    bool slab_reassign_running;
+    uint64_t item_header_bytes;     /* per-item overhead of this store */
+};
+
+/* `stats slabs` / `stats items` of one slab class (memcached's names). */
+struct store_class_stats {
+    unsigned id;                 /* memcached-style class number, from 1 */
+    uint64_t chunk_size;
+    uint64_t chunks_per_page;
+    uint64_t total_pages;
+    uint64_t total_chunks;
+    uint64_t used_chunks;
+    uint64_t free_chunks;
+    uint64_t mem_requested;      /* bytes the used chunks' items need */
+    uint64_t number;             /* linked items (stats items: number) */
+    uint64_t evicted;
+    uint64_t evicted_unfetched;
+    uint64_t reclaimed;
+    uint64_t crawler_reclaimed;
+    uint64_t outofmemory;
+    uint64_t pages_in;           /* pages this class received by moves */
+    uint64_t pages_out;          /* pages moved away from this class */
+};
+
+/* Snapshot of the global counters. Takes each lock briefly. */
+void store_stats(struct store *s, struct store_stats *st);
+/* Number of slab classes (valid indexes are 0 .. n-1). */
+unsigned store_nclasses(const struct store *s);
+/* Snapshot of class `i`; false if `i` is out of range. */
+bool store_class_stats(struct store *s, unsigned i,
+    struct store_class_stats *cs);
+
+#endif /* STORE_STORE_H */
