@@ -83,10 +83,11 @@ class PymemcacheTest(unittest.TestCase):
         self.mc.set("t", b"v", expire=100)
         self.assertTrue(self.mc.touch("t", 200, noreply=False))
         self.assertFalse(self.mc.touch("absent", 200, noreply=False))
-        self.assertEqual(self.mc.gat("t", 300), b"v")
-        value, cas = self.mc.gats("t", 300)
-        self.assertEqual(value, b"v")
-        self.assertIsInstance(cas, bytes)
+        # This pymemcache has no gat/gats: the raw protocol does it.
+        got = nodelib.exchange(self.srv.port, b"gat 300 t\r\ngats 300 t\r\n")
+        self.assertRegex(got, rb"\AVALUE t 0 1\r\nv\r\nEND\r\n"
+                         rb"VALUE t 0 1 \d+\r\nv\r\nEND\r\n\Z")
+        self.assertEqual(self.mc.gets("t")[0], b"v")
 
     def test_many(self):
         data = {"m%d" % i: b"value-%d" % i for i in range(50)}
@@ -112,7 +113,8 @@ class PymemcacheTest(unittest.TestCase):
             self.assertIn(name, st)
         self.assertEqual(st[b"threads"], 2)
         self.assertTrue(self.mc.version().startswith(b"1.6.18"))
-        self.mc.verbosity(0, noreply=False)
+        self.assertEqual(nodelib.exchange(self.srv.port, b"verbosity 0\r\n"),
+                         b"OK\r\n")
         settings = self.mc.stats("settings")
         self.assertEqual(settings[b"maxconns"], 1024)
         self.assertIn(b"item_size_max", settings)

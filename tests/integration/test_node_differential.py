@@ -3,7 +3,9 @@ memcached 1.6 (Debian package, -U 0) and to ringcached, and the replies
 must be byte-identical, except CAS values, which are compared by their
 equalities (each server's CAS numbers are renamed in order of first
 appearance). Inputs where ringcached differs on purpose (see the man page)
-are not generated. Bounded: a fixed number of seeds and batches."""
+are not generated, nor is a get with a key over 250 bytes: memcached then
+drops the replies to the requests before it in the same batch (tested in
+test_node_badinput.py instead). Bounded: a fixed number of seeds and batches."""
 
 import random
 import re
@@ -14,10 +16,20 @@ import harness
 import nodelib
 
 SEEDS = (1, 2, 3, 4)
-BATCHES = 120
+BATCHES = 300
+# incr/decr only touch the n* keys and append/prepend only the k* keys:
+# memcached's in-place padding of a shortened number is nondeterministic,
+# and appending to it would carry that into the value.
 KEYS = ["k%d" % i for i in range(8)] + ["n%d" % i for i in range(3)]
+TEXT_KEYS = [k for k in KEYS if k.startswith("k")]
+NUM_KEYS = [k for k in KEYS if k.startswith("n")]
 VERSION_END = re.compile(rb"VERSION [^\r\n]*\r\n\Z")
 VALUE_CAS = re.compile(rb"^(VALUE \S+ \d+ \d+) (\d+)\r$", re.M)
+# After a decr shortens a number, memcached pads it with spaces in place
+# only when no other thread holds the item: nondeterministic even between
+# two memcacheds, so "0   " and "0" are one class.
+PADDED = re.compile(rb"^(VALUE \S+ \d+ )(\d+)((?: \S+)?\r\n)(\d+)( +)\r$",
+                    re.M)
 
 
 def word(rng, n=None):
@@ -56,6 +68,8 @@ class Gen:
         cmd = self.rng.choice(["set", "set", "add", "replace", "append",
                                "prepend", "cas"])
         k = self.key()
+        if cmd in ("append", "prepend"):
+            k = self.rng.choice(TEXT_KEYS)
         v = self.value()
         flags = self.rng.choice([0, 0, 1, 4294967295, 77])
         line = "%s %s %d %s %d" % (cmd, k, flags, self.exptime(), len(v))
@@ -78,8 +92,9 @@ class Gen:
             return "delete %s%s\r\n" % (k, self.noreply())
         if r in (1, 2):
             delta = self.rng.choice(["1", "5", "18446744073709551615", "0"])
-            return "%s %s %s%s\r\n" % (self.rng.choice(["incr", "decr"]), k,
-                                       delta, self.noreply())
+            return "%s %s %s%s\r\n" % (self.rng.choice(["incr", "decr"]),
+                                       self.rng.choice(NUM_KEYS), delta,
+                                       self.noreply())
         if r == 3:
             return "touch %s %s%s\r\n" % (k, self.exptime(), self.noreply())
         if r == 4:
@@ -95,7 +110,6 @@ class Gen:
             "\r\n",
             "get\r\n",
             "GET %s\r\n" % k,
-            "get %s\r\n" % ("x" * 251),
             "delete %s 10\r\n" % k,
             "incr %s -1\r\n" % k,
             "incr %s abc\r\n" % k,
@@ -150,6 +164,11 @@ class Side:
         return re.sub(r"\{cas:(\w+)\}", cas, cmd)
 
     def rename(self, out):
+        def unpad(m):
+            return b"%s%d%s%s\r" % (m.group(1), len(m.group(4)), m.group(3),
+                                    m.group(4))
+        out = PADDED.sub(unpad, out)
+
         def one(m):
             key = m.group(1).split(b" ")[1].decode()
             self.last_cas[key] = m.group(2).decode()

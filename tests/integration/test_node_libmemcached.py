@@ -46,7 +46,7 @@ class LibmemcachedTest(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
         r = self.run_tool(tool("memccat"), self.servers, "payload.bin")
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertEqual(r.stdout, data)
+        self.assertEqual(r.stdout, data + b"\n")   # memccat adds a newline
         r = self.run_tool(tool("memcrm"), self.servers, "payload.bin")
         self.assertEqual(r.returncode, 0, r.stderr)
         r = self.run_tool(tool("memccat"), self.servers, "payload.bin")
