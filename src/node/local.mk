@@ -20,3 +20,6 @@ tests_node_test_node_SOURCES = tests/node/test_config.c
 tests_node_test_node_CFLAGS = $(TEST_CFLAGS)
 tests_node_test_node_LDADD = libnode.a libproto.a libstore.a libnet.a \
     libutil.a $(STORE_EXT_LIBS) $(LIBEVENT_LIBS) $(TEST_LIBS)
+
+dist_man_MANS += man/ringcached.8
+EXTRA_DIST += tools/systemd/ringcached.service tools/systemd/ringcached@.service

@@ -9,6 +9,7 @@ NODE_IT = \
     tests/integration/test_node_ops.py \
     tests/integration/test_node_libmemcached.py \
     tests/integration/test_node_differential.py \
-    tests/integration/test_node_torture.py
+    tests/integration/test_node_torture.py \
+    tests/integration/test_node_files.py
 TESTS += $(NODE_IT)
 EXTRA_DIST += $(NODE_IT) tests/integration/nodelib.py
