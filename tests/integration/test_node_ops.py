@@ -159,6 +159,28 @@ class LimitsTest(unittest.TestCase):
                 srv.port)["curr_connections"] == "1"))
 
 
+class ListenTest(unittest.TestCase):
+    def test_ipv6_and_several_addresses(self):
+        try:
+            with socket.socket(socket.AF_INET6) as probe:
+                probe.bind(("::1", 0))
+        except OSError:
+            raise unittest.SkipTest("no IPv6 loopback here")
+        port = harness.free_port()
+        extra = harness.free_port()
+        argv = [harness.binary("ringcached"), "-p", str(port), "-t", "1",
+                "-l", "127.0.0.1,[::1],127.0.0.1:%d" % extra]
+        with harness.Server(argv, port=port):
+            for family, addr in ((socket.AF_INET, ("127.0.0.1", port)),
+                                 (socket.AF_INET6, ("::1", port)),
+                                 (socket.AF_INET, ("127.0.0.1", extra))):
+                with socket.socket(family) as s:
+                    s.settimeout(5)
+                    s.connect(addr)
+                    s.sendall(b"get x\r\n")
+                    self.assertEqual(nodelib.drain(s), b"END\r\n", addr)
+
+
 class UnixSocketTest(unittest.TestCase):
     def test_unix_socket(self):
         with tempfile.TemporaryDirectory() as d:
