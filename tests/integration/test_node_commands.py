@@ -29,7 +29,10 @@ class PymemcacheTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.mc.close()
+        rc = cls.srv.stop()
         cls.srv.__exit__()
+        if rc != 0:
+            raise AssertionError("ringcached exited %d" % rc)
 
     def setUp(self):
         self.mc.flush_all()
@@ -134,7 +137,11 @@ class RawProtocolTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        # A clean drain exits 0 (under ASan, also: nothing leaked).
+        rc = cls.srv.stop()
         cls.srv.__exit__()
+        if rc != 0:
+            raise AssertionError("ringcached exited %d" % rc)
 
     def ex(self, data):
         return nodelib.exchange(self.srv.port, data)
