@@ -110,6 +110,17 @@ class RingbenchTest(unittest.TestCase):
         self.assertEqual(rep["errors"]["bad_values"], 0)
         self.assertGreater(rep["hits"], 0)
 
+    def test_threads_split_connections_and_merge_counts(self):
+        with memcached() as s:
+            rc, rep, err = ringbench(s.port, "-t", "2", "-c", "6", "-n",
+                                     "3000", "-k", "500", "--zipf", "0.9",
+                                     "--verify", "--ratio", "1:2", "-p", "4")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(rep["threads"], 2)
+        self.assertEqual(rep["requests"], 3000)
+        self.assertEqual(rep["dist"], "zipf")
+        self.assertEqual(rep["failures"], 0)
+
     def test_open_loop_holds_the_offered_rate(self):
         with memcached() as s:
             rc, rep, err = ringbench(s.port, "-d", "1", "--rate", "2000")
