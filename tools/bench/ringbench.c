@@ -31,6 +31,7 @@ struct client {
     uint64_t next_t;        /* open loop: intended time of the next send */
     bool closed;
     bool done;              /* quota sent and answered */
+    bool settled;           /* done, or lost before it was */
 };
 
 enum phase {
@@ -56,8 +57,9 @@ struct worker {
     struct client *clients;
     unsigned first;         /* global index of clients[0] */
     unsigned n;
-    unsigned alive;
-    unsigned finished;
+    unsigned alive;         /* connections open */
+    unsigned settled;       /* clients done or lost: all settled = stop */
+    bool logged_proto;
     enum phase phase;
     struct net_timer *phase_timer;
     struct net_timer *tick;
@@ -146,18 +148,28 @@ client_fill(struct client *cl, uint64_t now)
     client_flush(cl);
 }
 
+/* A client has nothing left to do (finished, lost, or never started);
+ * the worker stops when all of its clients have. */
 static void
-check_done(struct client *cl, uint64_t now)
+settle(struct worker *w, struct client *cl)
 {
-    struct worker *w = cl->w;
+    if (cl->settled) {
+        return;
+    }
+    cl->settled = true;
+    if (++w->settled == w->n) {
+        stop_worker(w, util_mono_ns());
+    }
+}
 
+static void
+check_done(struct client *cl)
+{
     if (cl->done || cl->quota > 0 || session_outstanding(&cl->sess) > 0) {
         return;
     }
     cl->done = true;
-    if (++w->finished + (w->n - w->alive) >= w->n) {
-        stop_worker(w, now);
-    }
+    settle(cl->w, cl);
 }
 
 static void
@@ -173,14 +185,17 @@ on_read(struct net_conn *c, struct buf *in)
     }
     if (session_feed(&cl->sess, buf_head(in), in->len, now, &used)
         != SESSION_OK) {
-        log_error("protocol error from the server; closing connection");
+        if (!cl->w->logged_proto) {
+            cl->w->logged_proto = true;
+            log_error("protocol error from the server; closing connection");
+        }
         buf_consume(in, in->len);
         net_conn_close(c);
         return;
     }
     buf_consume(in, used);
     client_fill(cl, now);
-    check_done(cl, now);
+    check_done(cl);
 }
 
 static void
@@ -198,9 +213,7 @@ on_close(struct net_conn *c, enum net_close_why why)
     if (w->conn_failures++ == 0 && why != NET_CLOSE_LOCAL) {
         log_error("connection lost: %s", net_close_str(why));
     }
-    if (w->alive == 0 || w->finished + (w->n - w->alive) >= w->n) {
-        stop_worker(w, util_mono_ns());
-    }
+    settle(w, cl);
 }
 
 static const struct net_conn_ops client_ops = {
@@ -223,6 +236,9 @@ stop_worker(struct worker *w, uint64_t now)
 {
     if (w->phase == PHASE_DONE) {
         return;
+    }
+    if (w->phase != PHASE_MEASURE) {
+        w->measure_from = now;      /* stopped before measuring: 0 s */
     }
     w->phase = PHASE_DONE;
     w->measure_until = now;
@@ -352,10 +368,6 @@ client_start(struct worker *w, unsigned i)
         return false;
     }
     w->alive++;
-    if (cl->quota == 0) {
-        cl->done = true;
-        w->finished++;
-    }
     return true;
 }
 
@@ -385,6 +397,10 @@ worker_setup(struct worker *w)
         if (!client_start(w, i)) {
             log_error("cannot open connection %u", w->first + i);
             w->conn_failures++;
+            w->clients[i].w = w;
+            settle(w, &w->clients[i]);
+        } else {
+            check_done(&w->clients[i]);     /* a zero quota */
         }
     }
     return true;
