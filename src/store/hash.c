@@ -186,9 +186,12 @@ grow_start(struct store *s)
         || LOAD_RELAXED(&ht->count) <= size + size / 2) {
         return;
     }
-    /* NOTE(store): calloc of a large block maps fresh zero pages, so this
-     * is quick; if it fails the chains just get longer for a while. */
-    nt = calloc(size * 2, sizeof(*nt));
+    /* NOTE(store): not calloc: zeroing a recycled block of megabytes here
+     * was the worst insert pause. Old bucket b only ever moves to new
+     * buckets b and b + size, so migrate_bucket() clears those two first,
+     * and nothing reads a new bucket before that. If the allocation fails
+     * the chains just get longer for a while. */
+    nt = malloc(size * 2 * sizeof(*nt));
     if (nt == NULL) {
         return;
     }
@@ -208,6 +211,8 @@ migrate_bucket(struct store *s, size_t ob)
     struct item *it;
 
     pthread_mutex_lock(&st->lock);
+    ht->next[ob] = NULL;
+    ht->next[ob + ((size_t)1 << ht->power)] = NULL;
     it = ht->tab[ob];
     while (it != NULL) {
         struct item *nx = it->hnext;

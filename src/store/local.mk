@@ -23,3 +23,12 @@ tests_store_test_store_SOURCES = tests/store/test_store.c \
 tests_store_test_store_CFLAGS = $(TEST_CFLAGS)
 tests_store_test_store_LDADD = libstore.a libutil.a $(STORE_EXT_LIBS) \
     $(TEST_LIBS)
+
+EXTRA_PROGRAMS += bench_store
+BENCH_BINS += bench_store
+bench_store_SOURCES = tests/store/bench_store.c
+bench_store_CPPFLAGS = $(AM_CPPFLAGS) -DBENCH_PYTHON3='"$(PYTHON3)"' \
+    -DBENCH_SRCDIR='"$(abs_top_srcdir)"'
+bench_store_LDADD = libstore.a libutil.a $(STORE_EXT_LIBS)
+CLEANFILES += bench_store
+EXTRA_DIST += tests/store/memcached_mem.py
