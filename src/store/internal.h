@@ -24,6 +24,8 @@
 #define ITEM_ACTIVE  0x02u  /* CLOCK reference bit: hit since the hand passed */
 #define ITEM_FETCHED 0x04u  /* fetched at least once */
 #define ITEM_FREE    0x08u  /* chunk is on its class's free list */
+#define ITEM_STALE   0x10u  /* invalidated by meta delete/set with I */
+#define ITEM_TOKEN   0x20u  /* a recache win token was handed out */
 
 /*
  * An item lives in one chunk: this header, then the key (no NUL), then the
@@ -231,6 +233,31 @@ bool hash_expanding(struct store *s);
 unsigned hash_power(struct store *s);
 
 /* ---- store.c ---- */
+
+/* A key's hash and stripe, for one operation under the stripe lock. */
+struct op {
+    struct store *s;
+    uint64_t hv;
+    struct stripe *st;
+    struct str key;
+};
+
+/* memcached's expiry rule, to absolute unix seconds (0 = never). */
+uint32_t exptime_abs(int64_t exptime, uint32_t now);
+/* Catch up on a due delayed flush, hash `key`, lock its stripe. */
+void op_begin(struct op *o, struct store *s, struct str key, uint32_t now);
+void op_end(struct op *o);
+/* The live item for the op's key, unlinking an expired or flushed one;
+ * with `bump`, mark it recently used. */
+struct item *find_live_locked(struct op *o, uint32_t now, bool bump);
+/* Take `it` out of the table and drop the table's reference. */
+void unlink_locked(struct op *o, struct item *it);
+/* Give `it` a new CAS unique and a table reference, and put it in the
+ * table in place of `old` (or as new). Returns the CAS unique. */
+uint64_t link_locked(struct op *o, struct item *it, struct item *old);
+/* An unlinked item with absolute expiry `exp`; the caller holds it. */
+enum store_status alloc_item(struct store *s, struct str key, uint32_t flags,
+    uint32_t exp, size_t nbytes, uint32_t now, struct item **itp);
 /* Is `it` expired or flushed at `now`? */
 bool store_item_dead(const struct store *s, const struct item *it,
     uint32_t now);

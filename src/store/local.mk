@@ -5,7 +5,10 @@ libstore_a_SOURCES = \
     src/store/store.h \
     src/store/internal.h \
     src/store/hash.c \
+    src/store/item.c \
+    src/store/meta.c \
     src/store/slab.c \
+    src/store/stats.c \
     src/store/store.c
 libstore_a_CFLAGS = $(AM_CFLAGS) $(XXHASH_CFLAGS) $(JEMALLOC_CFLAGS)
 
@@ -19,7 +22,8 @@ endif
 check_PROGRAMS += tests/store/test_store
 TESTS += tests/store/test_store
 tests_store_test_store_SOURCES = tests/store/test_store.c \
-    tests/store/test_slab.c tests/store/test_stress.c tests/store/helpers.h
+    tests/store/test_slab.c tests/store/test_stress.c tests/store/test_meta.c \
+    tests/store/helpers.h
 tests_store_test_store_CFLAGS = $(TEST_CFLAGS)
 tests_store_test_store_LDADD = libstore.a libutil.a $(STORE_EXT_LIBS) \
     $(TEST_LIBS)
