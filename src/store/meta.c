@@ -1,7 +1,8 @@
 /*
  * What the meta commands need beyond the classic ones: meta get with
  * vivify-on-miss, recache wins and stale items (memcached 1.6's
- * stale-while-revalidate), and meta delete's invalidate mode.
+ * stale-while-revalidate). Meta delete's invalidate mode shares
+ * store_delete()'s code in store.c.
  */
 #include "store/store.h"
 
@@ -93,33 +94,5 @@ store_mget(struct store *s, struct str key, const struct store_mget_opts *m,
     if (vivified) {
         hash_after_insert(s);
     }
-    return rc;
-}
-
-enum store_status
-store_invalidate(struct store *s, struct str key, uint64_t cas, bool set_ttl,
-    int64_t ttl, uint32_t now)
-{
-    struct op o;
-    struct item *it;
-    enum store_status rc = STORE_OK;
-
-    op_begin(&o, s, key, now);
-    it = find_live_locked(&o, now, false);
-    if (it == NULL) {
-        o.st->c.delete_misses++;
-        rc = STORE_NOT_FOUND;
-    } else if (cas != 0 && cas != item_cas(it)) {
-        rc = STORE_EXISTS;
-    } else {
-        item_set_flag(it, ITEM_STALE);
-        item_clear_flag(it, ITEM_TOKEN);
-        STORE_RELAXED(&it->cas, FETCH_ADD(&s->cas_counter, 1) + 1);
-        if (set_ttl) {
-            STORE_RELAXED(&it->exptime, exptime_abs(ttl, now));
-        }
-        o.st->c.delete_hits++;
-    }
-    op_end(&o);
     return rc;
 }

@@ -450,26 +450,58 @@ store_touch(struct store *s, struct str key, int64_t exptime, uint32_t now)
     return it != NULL ? STORE_OK : STORE_NOT_FOUND;
 }
 
-enum store_status
-store_delete(struct store *s, struct str key, uint64_t cas, uint32_t now)
+/* Mark `it` stale (meta delete with I): see store_invalidate(). */
+static void
+invalidate_locked(struct op *o, struct item *it, bool set_ttl, int64_t ttl,
+    uint32_t now)
+{
+    item_set_flag(it, ITEM_STALE);
+    item_clear_flag(it, ITEM_TOKEN);
+    STORE_RELAXED(&it->cas, FETCH_ADD(&o->s->cas_counter, 1) + 1);
+    if (set_ttl) {
+        STORE_RELAXED(&it->exptime, exptime_abs(ttl, now));
+    }
+}
+
+/* delete, or with `invalidate` meta delete's mark-stale mode. */
+static enum store_status
+delete_or_invalidate(struct store *s, struct str key, uint64_t cas,
+    bool invalidate, bool set_ttl, int64_t ttl, uint32_t now)
 {
     struct op o;
     struct item *it;
     enum store_status rc = STORE_NOT_FOUND;
 
     op_begin(&o, s, key, now);
-    it = find_live_locked(&o, now, true);
+    it = find_live_locked(&o, now, !invalidate);
     if (it == NULL) {
         o.st->c.delete_misses++;
     } else if (cas != 0 && cas != item_cas(it)) {
         rc = STORE_EXISTS;
     } else {
-        unlink_locked(&o, it);
+        if (invalidate) {
+            invalidate_locked(&o, it, set_ttl, ttl, now);
+        } else {
+            unlink_locked(&o, it);
+        }
         o.st->c.delete_hits++;
         rc = STORE_OK;
     }
     op_end(&o);
     return rc;
+}
+
+enum store_status
+store_delete(struct store *s, struct str key, uint64_t cas, uint32_t now)
+{
+    return delete_or_invalidate(s, key, cas, false, false, 0, now);
+}
+
+enum store_status
+store_invalidate(struct store *s, struct str key, uint64_t cas, bool set_ttl,
+    int64_t ttl, uint32_t now)
+{
+    return delete_or_invalidate(s, key, cas, true, set_ttl, ttl, now);
 }
 
 /* ---- incr/decr ---- */

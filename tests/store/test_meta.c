@@ -9,22 +9,7 @@
 
 #include "helpers.h"
 
-static struct store *s;
-
-static void
-setup(void)
-{
-    s = mkstore((size_t)4 << 20, (size_t)1 << 20);
-    cr_assert_not_null(s);
-}
-
-static void
-teardown(void)
-{
-    store_destroy(s);
-}
-
-TestSuite(store_meta, .init = setup, .fini = teardown);
+STORE_SUITE(store_meta);
 
 static enum store_status
 mg(const char *k, const struct store_mget_opts *o, uint32_t now,
