@@ -43,7 +43,7 @@ hash_init(struct store *s)
     }
     memset(s->stripes, 0, s->nstripes * sizeof(struct stripe));
     for (unsigned i = 0; i < s->nstripes; i++) {
-        pthread_mutex_init(&s->stripes[i].lock, NULL);
+        store_lock_init(&s->stripes[i].lock);
     }
     ht->power = s->cfg.hash_power;
     ht->tab = xcalloc((size_t)1 << ht->power, sizeof(*ht->tab));
@@ -156,6 +156,17 @@ hash_replace_locked(struct store *s, uint64_t hv, struct item *old,
     c->total_items++;
     c->bytes += item_total(nw);
     c->bytes -= item_total(old);
+}
+
+void
+hash_swap_locked(struct store *s, uint64_t hv, struct item *old,
+    struct item *nw)
+{
+    struct item **pp = link_of_locked(s, hv, old);
+
+    nw->hnext = old->hnext;
+    *pp = nw;
+    old->hnext = NULL;
 }
 
 static void

@@ -168,6 +168,7 @@ struct store {
     uint64_t slabs_moved;     /* atomic */
     uint64_t reassign_evictions; /* atomic */
     uint64_t reassign_busy;   /* atomic */
+    uint64_t reassign_rescues; /* atomic */
 };
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
@@ -176,6 +177,11 @@ struct store {
 #define STORE_RELAXED(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define FETCH_ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_ACQ_REL)
 #define FETCH_SUB(p, v) __atomic_fetch_sub((p), (v), __ATOMIC_ACQ_REL)
+
+/* Initialize a lock held for a few hundred nanoseconds at a time: it
+ * spins briefly before sleeping (glibc's adaptive mutex), which is what
+ * the class and stripe locks want under contention. */
+void store_lock_init(pthread_mutex_t *m);
 
 /* ---- item.c ---- */
 static inline size_t
@@ -225,6 +231,9 @@ void hash_insert_locked(struct store *s, uint64_t hv, struct item *it);
 void hash_remove_locked(struct store *s, uint64_t hv, struct item *it);
 void hash_replace_locked(struct store *s, uint64_t hv, struct item *old,
     struct item *nw);
+/* Put `nw` where `old` is, counting nothing: a copy of the same item. */
+void hash_swap_locked(struct store *s, uint64_t hv, struct item *old,
+    struct item *nw);
 /* After an insert, with no lock held: start or advance growth. */
 void hash_after_insert(struct store *s);
 /* Migrate up to `budget` buckets; true while a growth is in progress. */
@@ -273,5 +282,13 @@ enum walk_result {
  */
 enum walk_result store_unlink_from_walk(struct store *s, struct item *it,
     bool require_idle, bool expired);
+/*
+ * Copy a linked item found by a chunk walk into chunk `nw` of the same
+ * class and link the copy in its place (a page move's rescue), if its
+ * stripe lock is free right now. WALK_IDLE/WALK_HELD as for an unlink of
+ * the original; WALK_BUSY if nothing was done.
+ */
+enum walk_result store_move_from_walk(struct store *s, struct item *it,
+    struct item *nw);
 
 #endif /* STORE_INTERNAL_H */

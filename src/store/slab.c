@@ -162,11 +162,11 @@ slab_init(struct store *s)
     }
     s->pages = xcalloc(s->npages, sizeof(*s->pages));
     s->pool = xcalloc(s->npages, sizeof(*s->pool));
-    pthread_mutex_init(&s->pool_lock, NULL);
+    store_lock_init(&s->pool_lock);
     for (unsigned i = 0; i < s->nclasses; i++) {
         struct slab_class *c = &s->classes[i];
 
-        pthread_mutex_init(&c->lock, NULL);
+        store_lock_init(&c->lock);
         c->pages = xcalloc(s->npages, sizeof(*c->pages));
         c->carve = NO_PAGE;
     }
@@ -601,6 +601,39 @@ decide(struct store *s, struct page_move *m)
     }
 }
 
+/*
+ * Copy a linked item of a draining page into a free chunk of its class
+ * elsewhere, if there is one (memcached's "rescue"). True if the item
+ * moved (the old chunk then is freed now or by its last reader).
+ */
+static bool
+rescue_locked(struct store *s, struct slab_class *c, struct item *it)
+{
+    struct item *nw;
+
+    if (c->free == NULL && c->carve == NO_PAGE) {
+        return false;  /* no room without taking a page */
+    }
+    nw = take_chunk_locked(s, c);
+    switch (store_move_from_walk(s, it, nw)) {
+        case WALK_BUSY:
+            slab_page_of(s, nw)->live--;
+            freelist_push(c, nw);
+            return false;
+        case WALK_IDLE:
+            c->used++;
+            c->mem_requested += item_total(nw);
+            slab_free_locked(s, c, it);
+            break;
+        case WALK_HELD:
+            c->used++;
+            c->mem_requested += item_total(nw);
+            break;
+    }
+    FETCH_ADD(&s->reassign_rescues, 1);
+    return true;
+}
+
 /* Evict the rest of the draining page; give it to the pool when empty. */
 static bool
 drain_step(struct store *s, struct page_move *m, unsigned budget)
@@ -618,6 +651,9 @@ drain_step(struct store *s, struct page_move *m, unsigned budget)
             continue;
         }
         budget--;
+        if (rescue_locked(s, c, it)) {
+            continue;
+        }
         switch (store_unlink_from_walk(s, it, false, false)) {
             case WALK_IDLE:
                 slab_free_locked(s, c, it);

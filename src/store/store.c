@@ -4,6 +4,8 @@
  * the slab allocator and the striped hash table, plus item accessors,
  * maintenance and stats.
  */
+#include "config.h"
+
 #include "store/store.h"
 
 #include <stdlib.h>
@@ -31,6 +33,19 @@ config_valid(const struct store_config *c)
         && c->item_size_max % 8 == 0 && c->growth_factor > 1.0
         && c->chunk_min <= c->item_size_max / 4 && c->lock_power <= 16
         && c->hash_power >= c->lock_power && c->hash_power <= 30;
+}
+
+void
+store_lock_init(pthread_mutex_t *m)
+{
+    pthread_mutexattr_t a;
+
+    pthread_mutexattr_init(&a);
+#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
+#endif
+    pthread_mutex_init(m, &a);
+    pthread_mutexattr_destroy(&a);
 }
 
 struct store *
@@ -220,6 +235,37 @@ store_unlink_from_walk(struct store *s, struct item *it, bool require_idle,
         st->c.expired_unfetched++;
     }
     hash_remove_locked(s, hv, it);
+    item_clear_flag(it, ITEM_LINKED);
+    r = FETCH_SUB(&it->refcount, 1) == 1 ? WALK_IDLE : WALK_HELD;
+    pthread_mutex_unlock(&st->lock);
+    return r;
+}
+
+enum walk_result
+store_move_from_walk(struct store *s, struct item *it, struct item *nw)
+{
+    uint64_t hv = item_hash(it->data, it->nkey);
+    struct stripe *st = hash_stripe(s, hv);
+    enum walk_result r;
+
+    if (pthread_mutex_trylock(&st->lock) != 0) {
+        return WALK_BUSY;
+    }
+    if (!item_has(it, ITEM_LINKED)) {
+        pthread_mutex_unlock(&st->lock);
+        return WALK_BUSY;
+    }
+    /* Field by field: readers may hold `it` and drop their references
+     * meanwhile, so its refcount is not ours to copy. */
+    STORE_RELAXED(&nw->cas, item_cas(it));
+    STORE_RELAXED(&nw->exptime, item_exptime(it));
+    nw->flags = it->flags;
+    nw->nbytes = it->nbytes;
+    nw->nkey = it->nkey;
+    memcpy(nw->data, it->data, (size_t)it->nkey + it->nbytes);
+    STORE_RELAXED(&nw->refcount, 1);
+    STORE(&nw->iflags, LOAD_RELAXED(&it->iflags));
+    hash_swap_locked(s, hv, it, nw);
     item_clear_flag(it, ITEM_LINKED);
     r = FETCH_SUB(&it->refcount, 1) == 1 ? WALK_IDLE : WALK_HELD;
     pthread_mutex_unlock(&st->lock);

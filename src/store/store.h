@@ -283,6 +283,7 @@ struct store_stats {
     uint64_t slabs_moved;           /* pages moved between classes */
     uint64_t slab_reassign_evictions; /* items evicted to free a page */
     uint64_t slab_reassign_busy_items; /* held items a move had to wait on */
+    uint64_t slab_reassign_rescues; /* items a move copied, not evicted */
     uint64_t outofmemory;           /* allocations that failed */
     uint64_t hash_power_level;
     uint64_t hash_bytes;

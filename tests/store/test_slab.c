@@ -217,6 +217,48 @@ Test(store_slab, free_page_moves_without_eviction)
     store_destroy(s);
 }
 
+Test(store_slab, page_move_rescues_items_into_free_chunks)
+{
+    struct store *s = mkstore((size_t)256 << 10, (size_t)64 << 10);
+    static char small[101];
+    static char large[10241];
+    char k[32];
+    int n;
+    int kept = 0;
+
+    memset(small, 's', 100);
+    memset(large, 'L', 10240);
+    for (n = 0; stats_of(s).evictions == 0; n++) {
+        snprintf(k, sizeof(k), "small-%09d", n);
+        cr_assert_eq(put(s, k, small, 0, T0), STORE_OK);
+    }
+    /* Free 60% of the chunks, spread over every page. */
+    for (int i = 0; i < n; i++) {
+        snprintf(k, sizeof(k), "small-%09d", i);
+        if (i % 5 < 3) {
+            store_delete(s, S(k), 0, T0);
+        } else {
+            kept += has(s, k, small, T0);
+        }
+    }
+    cr_assert_eq(put(s, "large", large, 0, T0), STORE_ENOMEM);
+    for (int r = 0; r < 4; r++) {
+        store_maintain(s, T0 + r, 100000);
+    }
+    cr_assert_eq(put(s, "large", large, 0, T0), STORE_OK);
+    struct store_stats st = stats_of(s);
+    cr_assert_gt(st.slab_reassign_rescues, 0);
+    cr_assert_eq(st.slab_reassign_evictions, 0, "nothing lost");
+    for (int i = 0; i < n; i++) {
+        snprintf(k, sizeof(k), "small-%09d", i);
+        if (i % 5 >= 3) {
+            kept -= has(s, k, small, T0);
+        }
+    }
+    cr_assert_eq(kept, 0, "every kept item is still there after the move");
+    store_destroy(s);
+}
+
 Test(store_slab, hash_grows_incrementally)
 {
     struct store_config c;

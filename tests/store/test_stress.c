@@ -26,6 +26,7 @@ struct shared {
     bool stop;             /* atomic */
     uint64_t bad;          /* atomic: values that did not match their key */
     uint64_t ops;          /* atomic */
+    bool large;            /* atomic: second half, large values only */
 };
 
 static uint64_t
@@ -85,7 +86,8 @@ mixed_worker(void *arg)
         snprintf(key, sizeof(key), "key:%u", k);
         ks = S(key);
         if (op < 4) {
-            size_t len = 8 + rnd(&x) % (k % 7 == 0 ? 3000 : 200);
+            size_t len = __atomic_load_n(&sh->large, __ATOMIC_RELAXED)
+                ? 1000 + rnd(&x) % 3000 : 8 + rnd(&x) % 200;
 
             make_value(val, k, len);
             store_set(sh->s, STORE_SET, ks, k, (int64_t)(rnd(&x) % 4),
@@ -161,15 +163,21 @@ Test(store_stress, threads_readers_writers_deleters, .timeout = 30)
         struct timespec ts = { 0, 10000000 };
 
         nanosleep(&ts, NULL);
+        /* Halfway, shift to large values: pages must move under load. */
+        if (util_mono_ns() - t0 > RUN_NS / 2) {
+            __atomic_store_n(&sh.large, true, __ATOMIC_RELAXED);
+        }
     }
     __atomic_store_n(&sh.stop, true, __ATOMIC_RELAXED);
     for (int i = 0; i < 4; i++) {
         pthread_join(t[i], NULL);
     }
     store_stats(sh.s, &st);
-    fprintf(stderr, "stress: %lu ops, %lu evictions, %lu pages moved, "
-        "%lu expired, %lu flushed, hash power %lu\n", (unsigned long)sh.ops,
-        (unsigned long)st.evictions, (unsigned long)st.slabs_moved,
+    fprintf(stderr, "stress: %lu ops, %lu evictions, %lu pages moved "
+        "(%lu rescues), %lu expired, %lu flushed, hash power %lu\n",
+        (unsigned long)sh.ops, (unsigned long)st.evictions,
+        (unsigned long)st.slabs_moved,
+        (unsigned long)st.slab_reassign_rescues,
         (unsigned long)st.get_expired, (unsigned long)st.get_flushed,
         (unsigned long)st.hash_power_level);
     cr_assert_eq(sh.bad, 0, "every value read matched its key");
