@@ -23,7 +23,7 @@ check_PROGRAMS += tests/store/test_store
 TESTS += tests/store/test_store
 tests_store_test_store_SOURCES = tests/store/test_store.c \
     tests/store/test_slab.c tests/store/test_stress.c tests/store/test_meta.c \
-    tests/store/helpers.h
+    tests/store/stress.c tests/store/stress.h tests/store/helpers.h
 tests_store_test_store_CFLAGS = $(TEST_CFLAGS)
 tests_store_test_store_LDADD = libstore.a libutil.a $(STORE_EXT_LIBS) \
     $(TEST_LIBS)
@@ -34,5 +34,11 @@ bench_store_SOURCES = tests/store/bench_store.c
 bench_store_CPPFLAGS = $(AM_CPPFLAGS) -DBENCH_PYTHON3='"$(PYTHON3)"' \
     -DBENCH_SRCDIR='"$(abs_top_srcdir)"'
 bench_store_LDADD = libstore.a libutil.a $(STORE_EXT_LIBS)
-CLEANFILES += bench_store
+CLEANFILES += bench_store stress_store
+
+# The stress run without Criterion, for ThreadSanitizer builds.
+EXTRA_PROGRAMS += stress_store
+stress_store_SOURCES = tests/store/stress_main.c tests/store/stress.c \
+    tests/store/stress.h tests/store/helpers.h
+stress_store_LDADD = libstore.a libutil.a $(STORE_EXT_LIBS)
 EXTRA_DIST += tests/store/memcached_mem.py

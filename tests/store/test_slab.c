@@ -142,6 +142,26 @@ Test(store_slab, sweep_reclaims_expired_without_traffic)
     store_destroy(s);
 }
 
+static char small[101];   /* a 100-byte value */
+static char large[10241]; /* a 10 KiB value */
+
+/* Make the values; fill `s` with small-%09d keys until the first
+ * eviction. Returns the number of keys stored. */
+static int
+fill_small(struct store *s)
+{
+    char k[32];
+    int n;
+
+    memset(small, 's', 100);
+    memset(large, 'L', 10240);
+    for (n = 0; stats_of(s).evictions == 0; n++) {
+        snprintf(k, sizeof(k), "small-%09d", n);
+        cr_assert_eq(put(s, k, small, 0, T0), STORE_OK);
+    }
+    return n;
+}
+
 /* Pages of one class, found by chunk size. */
 static uint64_t
 pages_of(struct store *s, size_t total)
@@ -153,18 +173,12 @@ Test(store_slab, rebalancing_after_workload_shift)
 {
     /* 16 pages of 64 KiB, filled with 100-byte values. */
     struct store *s = mkstore((size_t)1 << 20, (size_t)64 << 10);
-    static char small[101];
-    static char large[10241];
     char k[32];
     struct item *held;
     int ok = 0;
+    int n = fill_small(s);
 
-    memset(small, 's', 100);
-    memset(large, 'L', 10240);
-    for (int i = 0; stats_of(s).evictions == 0; i++) {
-        snprintf(k, sizeof(k), "small-%09d", i);
-        cr_assert_eq(put(s, k, small, 0, T0), STORE_OK);
-    }
+    snprintf(k, sizeof(k), "small-%09d", n - 1);
     cr_assert_eq(pages_of(s, 150), 16, "all memory in the small class");
     cr_assert_eq(store_get(s, S(k), T0, &held), STORE_OK);
     /* The shift: only 10 KiB values from now on. Without a page the
@@ -194,17 +208,9 @@ Test(store_slab, rebalancing_after_workload_shift)
 Test(store_slab, free_page_moves_without_eviction)
 {
     struct store *s = mkstore((size_t)256 << 10, (size_t)64 << 10);
-    static char small[101];
-    static char large[10241];
     char k[32];
-    int n;
+    int n = fill_small(s);
 
-    memset(small, 's', 100);
-    memset(large, 'L', 10240);
-    for (n = 0; stats_of(s).evictions == 0; n++) {
-        snprintf(k, sizeof(k), "small-%09d", n);
-        cr_assert_eq(put(s, k, small, 0, T0), STORE_OK);
-    }
     for (int i = 0; i < n; i++) {
         snprintf(k, sizeof(k), "small-%09d", i);
         store_delete(s, S(k), 0, T0);
@@ -220,18 +226,10 @@ Test(store_slab, free_page_moves_without_eviction)
 Test(store_slab, page_move_rescues_items_into_free_chunks)
 {
     struct store *s = mkstore((size_t)256 << 10, (size_t)64 << 10);
-    static char small[101];
-    static char large[10241];
     char k[32];
-    int n;
     int kept = 0;
+    int n = fill_small(s);
 
-    memset(small, 's', 100);
-    memset(large, 'L', 10240);
-    for (n = 0; stats_of(s).evictions == 0; n++) {
-        snprintf(k, sizeof(k), "small-%09d", n);
-        cr_assert_eq(put(s, k, small, 0, T0), STORE_OK);
-    }
     /* Free 60% of the chunks, spread over every page. */
     for (int i = 0; i < n; i++) {
         snprintf(k, sizeof(k), "small-%09d", i);
