@@ -1,1 +1,28 @@
-# proto: rules added with the module (see DESIGN.md for what it may use).
+# proto: the memcached protocol, parse and compose. Uses util only.
+noinst_LIBRARIES += libproto.a
+libproto_a_SOURCES = \
+    src/proto/proto.h \
+    src/proto/table.h \
+    src/proto/compose.c \
+    src/proto/line.c \
+    src/proto/req.c \
+    src/proto/rsp.c \
+    src/proto/table.c
+
+check_PROGRAMS += tests/proto/test_proto
+TESTS += tests/proto/test_proto
+tests_proto_test_proto_SOURCES = \
+    tests/proto/helpers.h \
+    tests/proto/helpers.c \
+    tests/proto/test_compose.c \
+    tests/proto/test_req.c \
+    tests/proto/test_rsp.c \
+    tests/proto/test_table.c
+tests_proto_test_proto_CFLAGS = $(TEST_CFLAGS)
+tests_proto_test_proto_LDADD = libproto.a libutil.a $(TEST_LIBS)
+
+# `make bench`: parse rates (not a test).
+EXTRA_PROGRAMS += bench_proto
+BENCH_BINS += bench_proto
+bench_proto_SOURCES = tests/proto/bench_proto.c
+bench_proto_LDADD = libproto.a libutil.a

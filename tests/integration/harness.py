@@ -17,6 +17,10 @@ import sys
 import time
 import unittest
 
+# The Server class has a signal() method, which hides the module inside the
+# class body; default arguments there use this name instead.
+SIGTERM = signal.SIGTERM
+
 BUILDDIR = os.environ.get("RINGCACHE_BUILDDIR",
                           os.path.abspath(os.path.join(
                               os.path.dirname(__file__), "..", "..")))
@@ -98,7 +102,7 @@ class Server:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
 
-    def stop(self, sig=signal.SIGTERM, timeout=10.0):
+    def stop(self, sig=SIGTERM, timeout=10.0):
         """Stop the server; return its exit status."""
         if self.proc.poll() is None:
             self.proc.send_signal(sig)

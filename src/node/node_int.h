@@ -1,0 +1,111 @@
+/*
+ * Private to src/node: the daemon's state shared by its files (daemon.c
+ * wires, session.c reads and dispatches, exec.c runs commands, stats.c
+ * answers "stats").
+ */
+#ifndef NODE_NODE_INT_H
+#define NODE_NODE_INT_H
+
+#include "node/node.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "net/net.h"
+#include "proto/proto.h"
+#include "util/util.h"
+
+struct store;
+
+/* Counters a worker keeps for "stats" (memcached's per-thread stats).
+ * Written only by the worker, read by any: see STAT_ADD. */
+struct node_counters {
+    uint64_t cmd_get;
+    uint64_t cmd_set;
+    uint64_t cmd_flush;
+    uint64_t cmd_touch;
+    uint64_t cmd_meta;
+    uint64_t store_too_large;
+    uint64_t store_no_memory;
+    uint64_t bytes_read;
+    uint64_t bytes_written;
+};
+
+/* NOTE(node): one writer per counter, so a relaxed load + store is enough
+ * (no locked add on the request path); readers may see a slightly old
+ * value, as with memcached's per-thread stats. */
+#define STAT_ADD(ctr, field, n) \
+    __atomic_store_n(&(ctr)->field, \
+        __atomic_load_n(&(ctr)->field, __ATOMIC_RELAXED) + (n), \
+        __ATOMIC_RELAXED)
+#define STAT_GET(ctr, field) __atomic_load_n(&(ctr)->field, __ATOMIC_RELAXED)
+
+struct session;
+
+struct node_worker {
+    struct node *node;
+    unsigned idx;
+    struct node_counters ctr;
+    pthread_mutex_t mu;             /* guards the session list (stats conns) */
+    struct session *sessions;
+};
+
+struct node {
+    const struct node_config *cfg;
+    struct store *store;
+    struct net_server *srv;
+    struct proto_limits lim;
+    struct node_worker *workers;
+    unsigned nworkers;
+    uint64_t started;               /* wall seconds at startup */
+    struct net_timer *maint;
+    unsigned verbosity;             /* "verbosity" command; relaxed atomic */
+};
+
+/* What a session is doing, for "stats conns" (memcached's state names). */
+enum session_state {
+    SESSION_WAITING = 0,    /* conn_waiting: nothing buffered */
+    SESSION_PARSING,        /* conn_parse_cmd: executing requests */
+    SESSION_NREAD,          /* conn_nread: a data block is arriving */
+    SESSION_SWALLOW,        /* conn_swallow: skipping a refused block */
+    SESSION_CLOSING,        /* conn_closing */
+};
+
+struct session {
+    struct node_worker *w;
+    struct net_conn *conn;
+    enum session_state state;       /* relaxed atomic for stats conns */
+    size_t skip;                    /* bytes still to swallow */
+    size_t seen;                    /* input bytes already counted */
+    uint32_t last_cmd;              /* wall seconds; relaxed atomic */
+    int fd;
+    int listener;                   /* index for stats conns */
+    char peer[64];
+    struct session *prev;
+    struct session *next;
+};
+
+/* session.c: the callbacks of accepted connections. */
+extern const struct net_conn_ops node_session_ops;
+bool node_session_open(struct net_conn *c, void *arg);
+/* Queue reply bytes (copied); false when the connection must close. */
+bool session_reply(struct session *s, struct str text);
+bool session_reply_buf(struct session *s, const struct buf *b);
+
+/* exec.c: run one parsed request; false when the connection must close
+ * (after quit, or when output could not be queued). */
+bool node_exec(struct session *s, const struct proto_req *req, uint32_t now);
+/* The release callback for item values queued by reference. */
+void node_exec_set_store(struct store *st);
+
+/* stats.c: append the reply to "stats <args>" to `b`; false if `args` is
+ * not a stats group (the caller answers ERROR). */
+bool node_stats(struct node *n, struct str args, uint32_t now,
+    struct buf *b);
+void node_stats_reset(struct node *n);
+
+/* The "VERSION" / "STAT version" string. */
+extern const char node_version[];
+
+#endif /* NODE_NODE_INT_H */

@@ -1,0 +1,380 @@
+/*
+ * "stats", "stats settings", "stats items", "stats slabs", "stats conns"
+ * with memcached's names, in memcached's order, where the meaning is the
+ * same; a counter memcached has and ringcached cannot mean the same way is
+ * left out rather than faked. "stats reset" keeps a baseline and reports
+ * cumulative counters relative to it.
+ */
+#include "node/node_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "net/net.h"
+#include "store/store.h"
+#include "util/util.h"
+
+/* Baseline of cumulative counters at the last "stats reset". */
+static pthread_mutex_t base_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct store_stats base_ss;
+static struct node_counters base_nc;
+static struct net_server_stats base_ns;
+
+static void
+stat_u64(struct buf *b, const char *name, uint64_t v)
+{
+    buf_printf(b, "STAT %s %" PRIu64 "\r\n", name, v);
+}
+
+static void
+stat_str(struct buf *b, const char *name, const char *v)
+{
+    buf_printf(b, "STAT %s %s\r\n", name, v);
+}
+
+static void
+sum_counters(struct node *n, struct node_counters *t)
+{
+    unsigned i;
+
+    memset(t, 0, sizeof(*t));
+    for (i = 0; i < n->nworkers; i++) {
+        struct node_counters *c = &n->workers[i].ctr;
+
+        t->cmd_get += STAT_GET(c, cmd_get);
+        t->cmd_set += STAT_GET(c, cmd_set);
+        t->cmd_flush += STAT_GET(c, cmd_flush);
+        t->cmd_touch += STAT_GET(c, cmd_touch);
+        t->cmd_meta += STAT_GET(c, cmd_meta);
+        t->store_too_large += STAT_GET(c, store_too_large);
+        t->store_no_memory += STAT_GET(c, store_no_memory);
+        t->bytes_read += STAT_GET(c, bytes_read);
+        t->bytes_written += STAT_GET(c, bytes_written);
+    }
+}
+
+void
+node_stats_reset(struct node *n)
+{
+    pthread_mutex_lock(&base_mu);
+    store_stats(n->store, &base_ss);
+    sum_counters(n, &base_nc);
+    net_server_stats(n->srv, &base_ns);
+    pthread_mutex_unlock(&base_mu);
+}
+
+/* Counters since the last reset. */
+static void
+snapshot(struct node *n, struct store_stats *ss, struct node_counters *nc,
+    struct net_server_stats *ns)
+{
+    store_stats(n->store, ss);
+    sum_counters(n, nc);
+    net_server_stats(n->srv, ns);
+    pthread_mutex_lock(&base_mu);
+#define SUB(x, f) ((x)->f -= base_##x.f)
+    SUB(ss, total_items);
+    SUB(ss, evictions);
+    SUB(ss, reclaimed);
+    SUB(ss, expired_unfetched);
+    SUB(ss, evicted_unfetched);
+    SUB(ss, crawler_reclaimed);
+    SUB(ss, get_hits);
+    SUB(ss, get_misses);
+    SUB(ss, get_expired);
+    SUB(ss, get_flushed);
+    SUB(ss, cas_hits);
+    SUB(ss, cas_misses);
+    SUB(ss, cas_badval);
+    SUB(ss, incr_hits);
+    SUB(ss, incr_misses);
+    SUB(ss, decr_hits);
+    SUB(ss, decr_misses);
+    SUB(ss, delete_hits);
+    SUB(ss, delete_misses);
+    SUB(ss, touch_hits);
+    SUB(ss, touch_misses);
+    SUB(ss, slabs_moved);
+    SUB(ss, outofmemory);
+    SUB(nc, cmd_get);
+    SUB(nc, cmd_set);
+    SUB(nc, cmd_flush);
+    SUB(nc, cmd_touch);
+    SUB(nc, cmd_meta);
+    SUB(nc, store_too_large);
+    SUB(nc, store_no_memory);
+    SUB(nc, bytes_read);
+    SUB(nc, bytes_written);
+    SUB(ns, total_conns);
+    SUB(ns, rejected_conns);
+    SUB(ns, listen_disabled);
+#undef SUB
+    pthread_mutex_unlock(&base_mu);
+}
+
+static void
+general_stats(struct node *n, uint32_t now, struct buf *b)
+{
+    struct store_stats ss;
+    struct node_counters nc;
+    struct net_server_stats ns;
+    struct rusage ru;
+
+    snapshot(n, &ss, &nc, &ns);
+    getrusage(RUSAGE_SELF, &ru);
+    stat_u64(b, "pid", (uint64_t)getpid());
+    stat_u64(b, "uptime", now - n->started);
+    stat_u64(b, "time", now);
+    stat_str(b, "version", node_version);
+    stat_str(b, "libevent", net_backend_version());
+    stat_u64(b, "pointer_size", sizeof(void *) * 8);
+    buf_printf(b, "STAT rusage_user %ld.%06ld\r\n", (long)ru.ru_utime.tv_sec,
+        (long)ru.ru_utime.tv_usec);
+    buf_printf(b, "STAT rusage_system %ld.%06ld\r\n",
+        (long)ru.ru_stime.tv_sec, (long)ru.ru_stime.tv_usec);
+    stat_u64(b, "max_connections", n->cfg->max_conns);
+    stat_u64(b, "curr_connections", ns.curr_conns);
+    stat_u64(b, "total_connections", ns.total_conns);
+    stat_u64(b, "rejected_connections", ns.rejected_conns);
+    stat_u64(b, "connection_structures", ns.curr_conns);
+    stat_u64(b, "cmd_get", nc.cmd_get);
+    stat_u64(b, "cmd_set", nc.cmd_set);
+    stat_u64(b, "cmd_flush", nc.cmd_flush);
+    stat_u64(b, "cmd_touch", nc.cmd_touch);
+    stat_u64(b, "cmd_meta", nc.cmd_meta);
+    stat_u64(b, "get_hits", ss.get_hits);
+    stat_u64(b, "get_misses", ss.get_misses);
+    stat_u64(b, "get_expired", ss.get_expired);
+    stat_u64(b, "get_flushed", ss.get_flushed);
+    stat_u64(b, "delete_misses", ss.delete_misses);
+    stat_u64(b, "delete_hits", ss.delete_hits);
+    stat_u64(b, "incr_misses", ss.incr_misses);
+    stat_u64(b, "incr_hits", ss.incr_hits);
+    stat_u64(b, "decr_misses", ss.decr_misses);
+    stat_u64(b, "decr_hits", ss.decr_hits);
+    stat_u64(b, "cas_misses", ss.cas_misses);
+    stat_u64(b, "cas_hits", ss.cas_hits);
+    stat_u64(b, "cas_badval", ss.cas_badval);
+    stat_u64(b, "touch_hits", ss.touch_hits);
+    stat_u64(b, "touch_misses", ss.touch_misses);
+    stat_u64(b, "store_too_large", nc.store_too_large);
+    stat_u64(b, "store_no_memory", nc.store_no_memory);
+    stat_u64(b, "bytes_read", nc.bytes_read);
+    stat_u64(b, "bytes_written", nc.bytes_written);
+    stat_u64(b, "limit_maxbytes", ss.limit_maxbytes);
+    stat_u64(b, "accepting_conns", 1);
+    stat_u64(b, "listen_disabled_num", ns.listen_disabled);
+    stat_u64(b, "threads", n->nworkers);
+    stat_u64(b, "conn_yields", 0);
+    stat_u64(b, "hash_power_level", ss.hash_power_level);
+    stat_u64(b, "hash_bytes", ss.hash_bytes);
+    stat_u64(b, "hash_is_expanding", ss.hash_is_expanding);
+    stat_u64(b, "slab_reassign_evictions_nomem", ss.slab_reassign_evictions);
+    stat_u64(b, "slab_reassign_busy_items", ss.slab_reassign_busy_items);
+    stat_u64(b, "slab_reassign_running", ss.slab_reassign_running);
+    stat_u64(b, "slabs_moved", ss.slabs_moved);
+    stat_u64(b, "malloc_fails", ss.outofmemory);
+    stat_u64(b, "bytes", ss.bytes);
+    stat_u64(b, "curr_items", ss.curr_items);
+    stat_u64(b, "total_items", ss.total_items);
+    stat_u64(b, "expired_unfetched", ss.expired_unfetched);
+    stat_u64(b, "evicted_unfetched", ss.evicted_unfetched);
+    stat_u64(b, "evictions", ss.evictions);
+    stat_u64(b, "reclaimed", ss.reclaimed);
+    stat_u64(b, "crawler_reclaimed", ss.crawler_reclaimed);
+}
+
+static void
+settings_stats(struct node *n, struct buf *b)
+{
+    const struct node_config *c = n->cfg;
+    char inter[256] = "NULL";
+    size_t i;
+    size_t off = 0;
+
+    for (i = 0; i < c->nlisten && c->unix_path == NULL; i++) {
+        off += (size_t)snprintf(inter + off, sizeof(inter) - off, "%s%s",
+            i > 0 ? "," : "", c->listen[i]);
+        if (off >= sizeof(inter)) {
+            break;
+        }
+    }
+    stat_u64(b, "maxbytes", c->mem_limit);
+    stat_u64(b, "maxconns", c->max_conns);
+    stat_u64(b, "tcpport", c->unix_path != NULL ? 0 : c->port);
+    stat_u64(b, "udpport", 0);
+    stat_str(b, "inter", inter);
+    stat_u64(b, "verbosity", __atomic_load_n(&n->verbosity,
+        __ATOMIC_RELAXED));
+    stat_u64(b, "oldest", 0);
+    stat_str(b, "evictions", "on");
+    stat_str(b, "domain_socket", c->unix_path != NULL ? c->unix_path :
+        "NULL");
+    buf_printf(b, "STAT umask %o\r\n", c->unix_mask);
+    stat_str(b, "shutdown_command", c->enable_shutdown ? "yes" : "no");
+    buf_printf(b, "STAT growth_factor %.2f\r\n", c->growth_factor);
+    stat_u64(b, "chunk_size", c->chunk_min);
+    stat_u64(b, "num_threads", c->threads);
+    stat_u64(b, "num_threads_per_udp", c->threads);
+    stat_str(b, "stat_key_prefix", ":");
+    stat_str(b, "detail_enabled", "no");
+    stat_u64(b, "reqs_per_event", c->reqs_per_event);
+    stat_str(b, "cas_enabled", "yes");
+    stat_u64(b, "tcp_backlog", (uint64_t)c->backlog);
+    stat_str(b, "binding_protocol", "ascii");
+    stat_str(b, "auth_enabled_sasl", "no");
+    stat_str(b, "auth_enabled_ascii", "no");
+    stat_u64(b, "item_size_max", c->item_size_max);
+    stat_str(b, "maxconns_fast", "yes");
+    stat_u64(b, "hashpower_init", c->hash_power);
+    stat_str(b, "slab_reassign", "yes");
+    stat_u64(b, "slab_automove", 1);
+    stat_str(b, "flush_enabled", c->disable_flush ? "no" : "yes");
+    stat_str(b, "hash_algorithm", "xxh3");
+    stat_u64(b, "idle_timeout", c->idle_timeout);
+}
+
+static void
+items_stats(struct node *n, struct buf *b)
+{
+    struct store_class_stats cs;
+    unsigned i;
+
+    for (i = 0; i < store_nclasses(n->store); i++) {
+        if (!store_class_stats(n->store, i, &cs) || cs.number == 0) {
+            continue;
+        }
+#define ITEM(name, v) buf_printf(b, "STAT items:%u:%s %" PRIu64 "\r\n", \
+    cs.id, name, (uint64_t)(v))
+        ITEM("number", cs.number);
+        ITEM("age", 0);
+        ITEM("mem_requested", cs.mem_requested);
+        ITEM("evicted", cs.evicted);
+        ITEM("outofmemory", cs.outofmemory);
+        ITEM("reclaimed", cs.reclaimed);
+        ITEM("evicted_unfetched", cs.evicted_unfetched);
+        ITEM("crawler_reclaimed", cs.crawler_reclaimed);
+#undef ITEM
+    }
+}
+
+static void
+slabs_stats(struct node *n, struct buf *b)
+{
+    struct store_class_stats cs;
+    struct store_stats ss;
+    unsigned active = 0;
+    unsigned i;
+
+    for (i = 0; i < store_nclasses(n->store); i++) {
+        if (!store_class_stats(n->store, i, &cs) || cs.total_pages == 0) {
+            continue;
+        }
+        active++;
+#define SLAB(name, v) buf_printf(b, "STAT %u:%s %" PRIu64 "\r\n", cs.id, \
+    name, (uint64_t)(v))
+        SLAB("chunk_size", cs.chunk_size);
+        SLAB("chunks_per_page", cs.chunks_per_page);
+        SLAB("total_pages", cs.total_pages);
+        SLAB("total_chunks", cs.total_chunks);
+        SLAB("used_chunks", cs.used_chunks);
+        SLAB("free_chunks", cs.free_chunks);
+        SLAB("free_chunks_end", 0);
+#undef SLAB
+    }
+    store_stats(n->store, &ss);
+    stat_u64(b, "active_slabs", active);
+    stat_u64(b, "total_malloced", ss.total_malloced);
+}
+
+static const char *const state_names[] = {
+    [SESSION_WAITING] = "conn_waiting",
+    [SESSION_PARSING] = "conn_parse_cmd",
+    [SESSION_NREAD] = "conn_nread",
+    [SESSION_SWALLOW] = "conn_swallow",
+    [SESSION_CLOSING] = "conn_closing",
+};
+
+/* "tcp:1.2.3.4:5", "tcp6:[::1]:5" or "unix:/path", as memcached. */
+static void
+addr_name(const char *addr, char *dst, size_t n)
+{
+    if (addr[0] == '/') {
+        snprintf(dst, n, "unix:%s", addr);
+    } else {
+        snprintf(dst, n, "%s:%s", addr[0] == '[' ? "tcp6" : "tcp", addr);
+    }
+}
+
+static void
+conns_stats(struct node *n, uint32_t now, struct buf *b)
+{
+    char name[160];
+    char listen[160] = "";
+    struct session *s;
+    size_t i;
+    unsigned w;
+    int fd;
+
+    for (i = 0; i < net_server_listener_count(n->srv); i++) {
+        fd = net_server_listener_fd(n->srv, i);
+        net_server_listener_name(n->srv, i, listen, sizeof(listen));
+        addr_name(listen, name, sizeof(name));
+        buf_printf(b, "STAT %d:addr %s\r\n", fd, name);
+        buf_printf(b, "STAT %d:state conn_listening\r\n", fd);
+        buf_printf(b, "STAT %d:secs_since_last_cmd 0\r\n", fd);
+    }
+    for (w = 0; w < n->nworkers; w++) {
+        pthread_mutex_lock(&n->workers[w].mu);
+        for (s = n->workers[w].sessions; s != NULL; s = s->next) {
+            uint32_t last = __atomic_load_n(&s->last_cmd, __ATOMIC_RELAXED);
+            enum session_state st = __atomic_load_n(&s->state,
+                __ATOMIC_RELAXED);
+
+            if (s->listener >= 0) {
+                net_server_listener_name(n->srv, (size_t)s->listener,
+                    listen, sizeof(listen));
+            }
+            if (listen[0] == '/') {
+                addr_name(listen, name, sizeof(name));
+            } else {
+                addr_name(s->peer, name, sizeof(name));
+            }
+            buf_printf(b, "STAT %d:addr %s\r\n", s->fd, name);
+            addr_name(listen, name, sizeof(name));
+            buf_printf(b, "STAT %d:listen_addr %s\r\n", s->fd, name);
+            buf_printf(b, "STAT %d:state %s\r\n", s->fd, state_names[st]);
+            buf_printf(b, "STAT %d:secs_since_last_cmd %u\r\n", s->fd,
+                now >= last ? now - last : 0);
+        }
+        pthread_mutex_unlock(&n->workers[w].mu);
+    }
+}
+
+bool
+node_stats(struct node *n, struct str args, uint32_t now, struct buf *b)
+{
+    if (args.len == 0) {
+        general_stats(n, now, b);
+    } else if (str_eq_cstr(args, "settings")) {
+        settings_stats(n, b);
+    } else if (str_eq_cstr(args, "items")) {
+        items_stats(n, b);
+    } else if (str_eq_cstr(args, "slabs")) {
+        slabs_stats(n, b);
+    } else if (str_eq_cstr(args, "conns")) {
+        conns_stats(n, now, b);
+    } else if (str_eq_cstr(args, "sizes")) {
+        stat_str(b, "sizes_status", "disabled");
+    } else {
+        return false;
+    }
+    if (!buf_append_str(b, proto_reply_str(PROTO_REPLY_END))) {
+        buf_clear(b);
+    }
+    return true;
+}

@@ -1,0 +1,310 @@
+/*
+ * proto: the memcached text protocol, both directions, no I/O.
+ *
+ * Requests: proto_parse_req() turns the front of a byte buffer into one
+ * struct proto_req (a server's view). Responses: proto_parse_rsp() turns
+ * the front of a buffer into one response element (a client's or proxy's
+ * view). Both are incremental and stateless: hand them whatever is
+ * buffered; they either take a whole element, say PROTO_AGAIN (nothing
+ * consumed), or name an error. Keys, values and texts in the results are
+ * views into the caller's buffer: valid until the caller moves or frees
+ * it (keep offsets, ptr - base, across a buffer move).
+ *
+ * The composers write replies and requests. Value bytes never pass
+ * through them on the node's reply path: proto_compose_value() writes only
+ * the "VALUE ..." header into a small array, so a reply is an iovec of
+ * header, item bytes, and proto_reply_str(PROTO_REPLY_CRLF).
+ *
+ * Uses only util. Never allocates except through struct buf, never logs.
+ */
+#ifndef PROTO_PROTO_H
+#define PROTO_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/util.h"
+
+/* ---- limits -------------------------------------------------------------- */
+
+/* memcached's KEY_MAX_LENGTH. */
+#define PROTO_KEY_MAX 250
+/* memcached closes a connection whose command line passes 2048 bytes. */
+#define PROTO_DEFAULT_MAX_LINE 2048
+/* Retrieval lines (get/gets/gat/gats) carry many keys: memcached lets them
+ * grow without bound; we stop at 256 KiB (over 1000 keys of 250 bytes). */
+#define PROTO_DEFAULT_MAX_KEY_LINE (256 * 1024)
+/* memcached's default item size limit (-I 1m). */
+#define PROTO_DEFAULT_MAX_VALUE (1024 * 1024)
+
+/*
+ * Limits checked while parsing, before anything is read or allocated.
+ * A line counts every byte before its '\n' (a trailing '\r' included).
+ */
+struct proto_limits {
+    size_t max_line;     /* any command or response line */
+    size_t max_key_line; /* get/gets/gat/gats lines (>= max_line) */
+    uint32_t max_value;  /* data block bytes; more is "too large" */
+};
+
+/* Fill `lim` with the defaults above. */
+void proto_limits_default(struct proto_limits *lim);
+
+/* ---- results ------------------------------------------------------------- */
+
+/*
+ * What a parse call did. The size_t *used out-parameter means:
+ *   PROTO_OK            bytes of the element; consume them.
+ *   PROTO_AGAIN         0; nothing consumed, call again with more bytes.
+ *   PROTO_CLIENT_ERROR  bytes to skip; MAY EXCEED the bytes given (an
+ *                       oversized value is swallowed as it arrives). Send
+ *                       the error reply (unless noreply), skip, carry on.
+ *   PROTO_FATAL         0; framing is lost. Send the error reply (requests)
+ *                       and close the connection.
+ */
+enum proto_status {
+    PROTO_OK = 0,
+    PROTO_AGAIN,
+    PROTO_CLIENT_ERROR,
+    PROTO_FATAL,
+};
+
+/*
+ * Every fixed reply line a server sends, "\r\n" included. One table
+ * (table.c) holds the text; proto_reply_str() returns it.
+ */
+enum proto_reply {
+    PROTO_REPLY_NONE = 0,       /* "" */
+    PROTO_REPLY_CRLF,           /* "\r\n" (ends a VALUE data block) */
+    PROTO_REPLY_END,
+    PROTO_REPLY_STORED,
+    PROTO_REPLY_NOT_STORED,
+    PROTO_REPLY_EXISTS,
+    PROTO_REPLY_NOT_FOUND,
+    PROTO_REPLY_DELETED,
+    PROTO_REPLY_TOUCHED,
+    PROTO_REPLY_OK,
+    PROTO_REPLY_RESET,          /* "stats reset" */
+    PROTO_REPLY_ERROR,          /* unknown command, wrong word count */
+    PROTO_REPLY_BAD_FORMAT,     /* CLIENT_ERROR bad command line format */
+    PROTO_REPLY_BAD_CHUNK,      /* CLIENT_ERROR bad data chunk */
+    PROTO_REPLY_TOO_LARGE,      /* SERVER_ERROR object too large for cache */
+    PROTO_REPLY_BAD_EXPTIME,    /* CLIENT_ERROR invalid exptime argument */
+    PROTO_REPLY_BAD_DELTA,      /* CLIENT_ERROR invalid numeric delta ... */
+    PROTO_REPLY_DELETE_USAGE,   /* CLIENT_ERROR ... Usage: delete <key> ... */
+    PROTO_REPLY_LINE_TOO_LONG,  /* CLIENT_ERROR line too long (then close) */
+    PROTO_REPLY_NON_NUMERIC,    /* CLIENT_ERROR cannot increment or ... */
+    PROTO_REPLY_OUT_OF_MEMORY,  /* SERVER_ERROR out of memory storing object */
+    PROTO_REPLY_SHUTDOWN_OFF,   /* ERROR: shutdown not enabled */
+    PROTO_REPLY_COUNT
+};
+
+/* The bytes of `r`, "\r\n" included; static, never NULL. */
+struct str proto_reply_str(enum proto_reply r);
+
+/* ---- requests ------------------------------------------------------------ */
+
+enum proto_cmd {
+    PROTO_CMD_NONE = 0,
+    PROTO_CMD_GET,
+    PROTO_CMD_GETS,
+    PROTO_CMD_GAT,
+    PROTO_CMD_GATS,
+    PROTO_CMD_SET,
+    PROTO_CMD_ADD,
+    PROTO_CMD_REPLACE,
+    PROTO_CMD_APPEND,
+    PROTO_CMD_PREPEND,
+    PROTO_CMD_CAS,
+    PROTO_CMD_DELETE,
+    PROTO_CMD_INCR,
+    PROTO_CMD_DECR,
+    PROTO_CMD_TOUCH,
+    PROTO_CMD_FLUSH_ALL,
+    PROTO_CMD_STATS,
+    PROTO_CMD_VERSION,
+    PROTO_CMD_VERBOSITY,
+    PROTO_CMD_QUIT,
+    PROTO_CMD_SHUTDOWN,
+    /* Meta commands (issue 8). Their names are in the table; until their
+     * parser lands, proto_parse_req() answers them with ERROR. */
+    PROTO_CMD_MG,
+    PROTO_CMD_MS,
+    PROTO_CMD_MD,
+    PROTO_CMD_MA,
+    PROTO_CMD_MN,
+    PROTO_CMD_ME,
+    PROTO_CMD_COUNT
+};
+
+/* The command's wire name ("get", "flush_all"; "" for NONE). */
+const char *proto_cmd_name(enum proto_cmd cmd);
+/* True for set add replace append prepend cas (a data block follows). */
+bool proto_cmd_is_storage(enum proto_cmd cmd);
+/* True for get gets gat gats (any number of keys). */
+bool proto_cmd_is_retrieval(enum proto_cmd cmd);
+
+/*
+ * One parsed request. Which fields mean something depends on `cmd`:
+ *   get gets gat gats    keys/nkeys (key = first key); gat/gats: exptime.
+ *                        gat/gats may have nkeys == 0 (memcached: "END").
+ *   set add replace append prepend cas
+ *                        key flags exptime data (cas: cas), noreply
+ *   delete               key, noreply
+ *   incr decr            key delta, noreply
+ *   touch                key exptime, noreply
+ *   flush_all            has_exptime/exptime (the delay), noreply
+ *   verbosity            level, noreply
+ *   stats shutdown       args: the rest of the line, trimmed ("" if none;
+ *                        e.g. "slabs", "detail on"). The node decides.
+ *   version quit         nothing
+ * Negative exptimes are legal (memcached: already expired).
+ */
+struct proto_req {
+    enum proto_cmd cmd;
+    bool noreply;         /* also set on a client error: stay silent */
+    bool has_exptime;
+    uint32_t nkeys;
+    struct str key;
+    struct str keys;      /* retrieval: the key list; see proto_keys_next */
+    struct str data;      /* storage: value bytes, without the "\r\n" */
+    struct str args;
+    uint32_t flags;
+    uint32_t level;
+    int64_t exptime;
+    uint64_t cas;
+    uint64_t delta;
+    uint64_t mflags;      /* meta: one bit per flag letter (issue 8) */
+    enum proto_reply err; /* PROTO_CLIENT_ERROR/PROTO_FATAL: the reply */
+    size_t need;          /* PROTO_AGAIN: bytes needed in all, if known
+                           * (the data block's end), else 0 */
+};
+
+/*
+ * Parse one request from the front of buf[0..len). Checks every limit in
+ * `lim` before it trusts a length; never allocates, never reads past len.
+ * Results (see enum proto_status for *used):
+ *   PROTO_OK            *req is filled; its views point into buf.
+ *   PROTO_AGAIN         need more bytes; req->need may say how many.
+ *   PROTO_CLIENT_ERROR  req->err is memcached's reply for this input;
+ *                       req->noreply says whether to suppress it.
+ *   PROTO_FATAL         req->err (PROTO_REPLY_LINE_TOO_LONG): send, close.
+ * Where this differs from memcached 1.6.18 on purpose, table.c says so.
+ */
+enum proto_status proto_parse_req(const struct proto_limits *lim,
+    const char *buf, size_t len, struct proto_req *req, size_t *used);
+
+/* Walks the keys of a retrieval request without allocating. */
+struct proto_key_iter {
+    const char *pos;
+    const char *end;
+};
+
+/* Start at the first key of `req` (a retrieval request from the parser). */
+void proto_keys_begin(const struct proto_req *req, struct proto_key_iter *it);
+/* Put the next key in *key and return true; false when there is none. */
+bool proto_keys_next(struct proto_key_iter *it, struct str *key);
+
+/* ---- responses ----------------------------------------------------------- */
+
+/* One element of a server's answer. */
+enum proto_rsp_type {
+    PROTO_RSP_NONE = 0,
+    PROTO_RSP_VALUE,        /* key flags data [cas]: header + data block */
+    PROTO_RSP_END,
+    PROTO_RSP_STORED,
+    PROTO_RSP_NOT_STORED,
+    PROTO_RSP_EXISTS,
+    PROTO_RSP_NOT_FOUND,
+    PROTO_RSP_DELETED,
+    PROTO_RSP_TOUCHED,
+    PROTO_RSP_OK,
+    PROTO_RSP_RESET,
+    PROTO_RSP_NUMBER,       /* incr/decr result: number */
+    PROTO_RSP_VERSION,      /* text */
+    PROTO_RSP_STAT,         /* name value */
+    PROTO_RSP_ERROR,        /* text: whatever followed "ERROR", verbatim */
+    PROTO_RSP_CLIENT_ERROR, /* text: after "CLIENT_ERROR " */
+    PROTO_RSP_SERVER_ERROR, /* text: after "SERVER_ERROR " */
+    PROTO_RSP_COUNT
+};
+
+struct proto_rsp {
+    enum proto_rsp_type type;
+    bool has_cas;
+    uint32_t flags;
+    uint64_t cas;
+    uint64_t number;
+    struct str key;
+    struct str data;
+    struct str name;
+    struct str text;      /* VERSION, STAT value, errors */
+    size_t need;          /* PROTO_AGAIN: bytes needed in all, if known */
+};
+
+/*
+ * Parse one response element from the front of buf[0..len). PROTO_OK:
+ * *rsp filled, *used bytes to consume. PROTO_AGAIN: nothing consumed.
+ * PROTO_FATAL: not a memcached response, an oversized value or line, or
+ * a data block not ending in "\r\n": the stream cannot be trusted, close
+ * it. Never returns PROTO_CLIENT_ERROR. Never allocates.
+ */
+enum proto_status proto_parse_rsp(const struct proto_limits *lim,
+    const char *buf, size_t len, struct proto_rsp *rsp, size_t *used);
+
+/* ---- composing replies ---------------------------------------------------- */
+
+/* Room for "VALUE <250-byte key> <u32> <u32> <u64>\r\n". */
+#define PROTO_VALUE_HDR_MAX (6 + PROTO_KEY_MAX + 3 + 10 + 10 + 20 + 2)
+/* Room for "<u64>\r\n". */
+#define PROTO_NUMBER_MAX (20 + 2)
+
+/*
+ * Write "VALUE <key> <flags> <bytes>[ <cas>]\r\n" to dst (which holds
+ * PROTO_VALUE_HDR_MAX bytes; key.len <= PROTO_KEY_MAX) and return its
+ * length. The data block and "\r\n" follow it on the wire.
+ */
+size_t proto_compose_value(char *dst, struct str key, uint32_t flags,
+    uint32_t bytes, bool with_cas, uint64_t cas);
+
+/* Write "<v>\r\n" (an incr/decr reply) to dst[PROTO_NUMBER_MAX]; return
+ * its length. */
+size_t proto_compose_number(char *dst, uint64_t v);
+
+/*
+ * The following append to `b` and return false if out of memory or given
+ * something they cannot write (then `b` is left as it was). They allocate
+ * only through buf_append().
+ */
+
+/* "VERSION <version>\r\n" */
+bool proto_compose_version(struct buf *b, struct str version);
+/* "STAT <name> <value>\r\n" */
+bool proto_compose_stat(struct buf *b, struct str name, struct str value);
+bool proto_compose_stat_u64(struct buf *b, struct str name, uint64_t value);
+/* "CLIENT_ERROR <text>\r\n" or "SERVER_ERROR <text>\r\n" (type says which;
+ * PROTO_RSP_ERROR gives "ERROR<text>\r\n", text verbatim). */
+bool proto_compose_error(struct buf *b, enum proto_rsp_type type,
+    struct str text);
+/* Any response element as proto_parse_rsp() returns it, data included.
+ * Round trip: parse(compose(r)) == r, byte for byte. */
+bool proto_compose_rsp(struct buf *b, const struct proto_rsp *rsp);
+
+/* ---- composing requests --------------------------------------------------- */
+
+/*
+ * Append the request `req` describes, as a client sends it (data block
+ * included). For retrieval commands the keys come from req->keys (the
+ * parser's key list, or any space-separated list of keys); req->key alone
+ * is used when req->keys is empty. Only the fields the command uses are
+ * read. False if out of memory or if cmd is NONE or a meta command.
+ */
+bool proto_compose_req(struct buf *b, const struct proto_req *req);
+
+/* Append "<get|gets> k1 k2 ...\r\n" or "<gat|gats> <exptime> k1 ...\r\n"
+ * from an array of keys (the proxy's split of a multi-get). */
+bool proto_compose_retrieval(struct buf *b, enum proto_cmd cmd,
+    int64_t exptime, const struct str *keys, size_t nkeys);
+
+#endif /* PROTO_PROTO_H */

@@ -1,0 +1,215 @@
+/*
+ * The protocol's one table: command names with their shapes and word
+ * counts, every fixed reply line, and the response status words. Parsers
+ * and composers read these; nothing else spells a command or reply.
+ *
+ * Replies were checked against memcached 1.6.18 (probed over a socket).
+ * NOTE(proto): where ringcache deliberately differs from memcached 1.6.18:
+ *  - Numbers are strict: no '+', no trailing "\r" inside a word, and
+ *    values that overflow their width (flags and bytes: 32 bits, cas and
+ *    delta: 64, exptime: signed 64) are "CLIENT_ERROR bad command line
+ *    format"; memcached truncates flags 4294967296 to 0 and bytes
+ *    4294967297 to 1. Verbosity levels past 32 bits are likewise errors.
+ *  - Keys with control characters (including tab and DEL) are rejected;
+ *    memcached stores them.
+ *  - When a storage line is bad but its <bytes> word is a valid length
+ *    (bad key, flags, exptime or cas), the data block is swallowed along
+ *    with the line; memcached skips only the line and then runs the data
+ *    as a command (one extra "ERROR" per bad request, and a way to smuggle
+ *    commands inside values).
+ *  - A line longer than the limit gets "CLIENT_ERROR line too long" before
+ *    the close; memcached closes without a word. gat/gats lines get the
+ *    same long-line allowance as get/gets, and that allowance is bounded
+ *    (proto_limits.max_key_line) where memcached's is not.
+ *  - Meta commands are answered with ERROR until their parser lands.
+ */
+#include "proto/table.h"
+
+#include <string.h>
+
+#define CMD(n, shape, lo, hi) { n, sizeof(n) - 1, PROTO_SHAPE_##shape, lo, hi }
+
+const struct proto_cmd_info proto_cmd_table[PROTO_CMD_COUNT] = {
+    [PROTO_CMD_NONE] = CMD("", NONE, 1, 0),
+    [PROTO_CMD_GET] = CMD("get", GET, 2, 0),
+    [PROTO_CMD_GETS] = CMD("gets", GET, 2, 0),
+    [PROTO_CMD_GAT] = CMD("gat", GAT, 2, 0),
+    [PROTO_CMD_GATS] = CMD("gats", GAT, 2, 0),
+    [PROTO_CMD_SET] = CMD("set", STORE, 5, 6),
+    [PROTO_CMD_ADD] = CMD("add", STORE, 5, 6),
+    [PROTO_CMD_REPLACE] = CMD("replace", STORE, 5, 6),
+    [PROTO_CMD_APPEND] = CMD("append", STORE, 5, 6),
+    [PROTO_CMD_PREPEND] = CMD("prepend", STORE, 5, 6),
+    [PROTO_CMD_CAS] = CMD("cas", CAS, 6, 7),
+    [PROTO_CMD_DELETE] = CMD("delete", DELETE, 2, 4),
+    [PROTO_CMD_INCR] = CMD("incr", ARITH, 3, 4),
+    [PROTO_CMD_DECR] = CMD("decr", ARITH, 3, 4),
+    [PROTO_CMD_TOUCH] = CMD("touch", TOUCH, 3, 4),
+    [PROTO_CMD_FLUSH_ALL] = CMD("flush_all", FLUSH, 1, 3),
+    [PROTO_CMD_STATS] = CMD("stats", ARGS, 1, 0),
+    [PROTO_CMD_VERSION] = CMD("version", NONE, 1, 0),
+    [PROTO_CMD_VERBOSITY] = CMD("verbosity", LEVEL, 2, 3),
+    [PROTO_CMD_QUIT] = CMD("quit", NONE, 1, 0),
+    [PROTO_CMD_SHUTDOWN] = CMD("shutdown", ARGS, 1, 0),
+    [PROTO_CMD_MG] = CMD("mg", META, 1, 0),
+    [PROTO_CMD_MS] = CMD("ms", META, 1, 0),
+    [PROTO_CMD_MD] = CMD("md", META, 1, 0),
+    [PROTO_CMD_MA] = CMD("ma", META, 1, 0),
+    [PROTO_CMD_MN] = CMD("mn", META, 1, 0),
+    [PROTO_CMD_ME] = CMD("me", META, 1, 0),
+};
+
+#define REPLY(s) { s "\r\n", sizeof(s "\r\n") - 1 }
+
+static const struct str reply_table[PROTO_REPLY_COUNT] = {
+    [PROTO_REPLY_NONE] = { "", 0 },
+    [PROTO_REPLY_CRLF] = REPLY(""),
+    [PROTO_REPLY_END] = REPLY("END"),
+    [PROTO_REPLY_STORED] = REPLY("STORED"),
+    [PROTO_REPLY_NOT_STORED] = REPLY("NOT_STORED"),
+    [PROTO_REPLY_EXISTS] = REPLY("EXISTS"),
+    [PROTO_REPLY_NOT_FOUND] = REPLY("NOT_FOUND"),
+    [PROTO_REPLY_DELETED] = REPLY("DELETED"),
+    [PROTO_REPLY_TOUCHED] = REPLY("TOUCHED"),
+    [PROTO_REPLY_OK] = REPLY("OK"),
+    [PROTO_REPLY_RESET] = REPLY("RESET"),
+    [PROTO_REPLY_ERROR] = REPLY("ERROR"),
+    [PROTO_REPLY_BAD_FORMAT] = REPLY("CLIENT_ERROR bad command line format"),
+    [PROTO_REPLY_BAD_CHUNK] = REPLY("CLIENT_ERROR bad data chunk"),
+    [PROTO_REPLY_TOO_LARGE] = REPLY("SERVER_ERROR object too large for cache"),
+    [PROTO_REPLY_BAD_EXPTIME] = REPLY("CLIENT_ERROR invalid exptime argument"),
+    [PROTO_REPLY_BAD_DELTA] =
+        REPLY("CLIENT_ERROR invalid numeric delta argument"),
+    [PROTO_REPLY_DELETE_USAGE] = REPLY("CLIENT_ERROR bad command line format."
+        "  Usage: delete <key> [noreply]"),
+    [PROTO_REPLY_LINE_TOO_LONG] = REPLY("CLIENT_ERROR line too long"),
+    [PROTO_REPLY_NON_NUMERIC] = REPLY("CLIENT_ERROR cannot increment or "
+        "decrement non-numeric value"),
+    [PROTO_REPLY_OUT_OF_MEMORY] =
+        REPLY("SERVER_ERROR out of memory storing object"),
+    [PROTO_REPLY_SHUTDOWN_OFF] = REPLY("ERROR: shutdown not enabled"),
+};
+
+#define WORD(s) { s, sizeof(s) - 1 }
+
+/* The status words a response line may consist of, by response type. */
+static const struct str rsp_word_table[PROTO_RSP_COUNT] = {
+    [PROTO_RSP_END] = WORD("END"),
+    [PROTO_RSP_STORED] = WORD("STORED"),
+    [PROTO_RSP_NOT_STORED] = WORD("NOT_STORED"),
+    [PROTO_RSP_EXISTS] = WORD("EXISTS"),
+    [PROTO_RSP_NOT_FOUND] = WORD("NOT_FOUND"),
+    [PROTO_RSP_DELETED] = WORD("DELETED"),
+    [PROTO_RSP_TOUCHED] = WORD("TOUCHED"),
+    [PROTO_RSP_OK] = WORD("OK"),
+    [PROTO_RSP_RESET] = WORD("RESET"),
+};
+
+void
+proto_limits_default(struct proto_limits *lim)
+{
+    lim->max_line = PROTO_DEFAULT_MAX_LINE;
+    lim->max_key_line = PROTO_DEFAULT_MAX_KEY_LINE;
+    lim->max_value = PROTO_DEFAULT_MAX_VALUE;
+}
+
+struct str
+proto_reply_str(enum proto_reply r)
+{
+    if ((unsigned)r >= PROTO_REPLY_COUNT) {
+        return reply_table[PROTO_REPLY_NONE];
+    }
+    return reply_table[r];
+}
+
+const char *
+proto_cmd_name(enum proto_cmd cmd)
+{
+    if ((unsigned)cmd >= PROTO_CMD_COUNT) {
+        return "";
+    }
+    return proto_cmd_table[cmd].name;
+}
+
+bool
+proto_cmd_is_storage(enum proto_cmd cmd)
+{
+    return (unsigned)cmd < PROTO_CMD_COUNT &&
+        (proto_cmd_table[cmd].shape == PROTO_SHAPE_STORE ||
+        proto_cmd_table[cmd].shape == PROTO_SHAPE_CAS);
+}
+
+bool
+proto_cmd_is_retrieval(enum proto_cmd cmd)
+{
+    return (unsigned)cmd < PROTO_CMD_COUNT &&
+        (proto_cmd_table[cmd].shape == PROTO_SHAPE_GET ||
+        proto_cmd_table[cmd].shape == PROTO_SHAPE_GAT);
+}
+
+enum proto_cmd
+proto_cmd_lookup(const char *name, size_t len)
+{
+    /* NOTE(proto): a linear walk that first compares the length and first
+     * byte; with 26 entries it beats hashing, and `get` is found first. */
+    if (len < 2 || len > 9) {
+        return PROTO_CMD_NONE;
+    }
+    for (unsigned c = PROTO_CMD_NONE + 1; c < PROTO_CMD_COUNT; c++) {
+        const struct proto_cmd_info *ci = &proto_cmd_table[c];
+        if (ci->len == len && ci->name[0] == name[0] &&
+            memcmp(ci->name, name, len) == 0) {
+            return (enum proto_cmd)c;
+        }
+    }
+    return PROTO_CMD_NONE;
+}
+
+enum proto_rsp_type
+proto_rsp_word_lookup(struct str line)
+{
+    for (unsigned t = PROTO_RSP_NONE + 1; t < PROTO_RSP_COUNT; t++) {
+        if (rsp_word_table[t].len > 0 && str_eq(rsp_word_table[t], line)) {
+            return (enum proto_rsp_type)t;
+        }
+    }
+    return PROTO_RSP_NONE;
+}
+
+struct str
+proto_rsp_word(enum proto_rsp_type type)
+{
+    static const struct str empty = { "", 0 };
+
+    if ((unsigned)type >= PROTO_RSP_COUNT || rsp_word_table[type].len == 0) {
+        return empty;
+    }
+    return rsp_word_table[type];
+}
+
+size_t
+proto_fmt_u64(char *dst, uint64_t v)
+{
+    size_t n = 1;
+
+    /* Count the digits, then write them from the right: no reversal. */
+    for (uint64_t t = v; t >= 10; t /= 10) {
+        n++;
+    }
+    for (size_t i = n; i > 0; i--) {
+        dst[i - 1] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return n;
+}
+
+size_t
+proto_fmt_i64(char *dst, int64_t v)
+{
+    if (v >= 0) {
+        return proto_fmt_u64(dst, (uint64_t)v);
+    }
+    dst[0] = '-';
+    /* NOTE(proto): negate in unsigned arithmetic so INT64_MIN is fine. */
+    return 1 + proto_fmt_u64(dst + 1, (uint64_t)0 - (uint64_t)v);
+}

@@ -1,0 +1,316 @@
+/*
+ * ringbench's per-connection protocol engine: compose requests, match and
+ * verify replies (see session.h).
+ */
+#include "bench/session.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/reply.h"
+#include "util/util.h"
+
+void
+session_stats_init(struct session_stats *st)
+{
+    memset(st, 0, sizeof(*st));
+    hist_init(&st->latency);
+}
+
+void
+session_stats_merge(struct session_stats *dst,
+    const struct session_stats *src)
+{
+    dst->requests += src->requests;
+    dst->gets += src->gets;
+    dst->sets += src->sets;
+    dst->keys_asked += src->keys_asked;
+    dst->hits += src->hits;
+    dst->stored += src->stored;
+    dst->not_stored += src->not_stored;
+    dst->server_errors += src->server_errors;
+    dst->bad_values += src->bad_values;
+    dst->stale_values += src->stale_values;
+    dst->protocol_errors += src->protocol_errors;
+    hist_merge(&dst->latency, &src->latency);
+}
+
+enum session_status
+session_init(struct session *s, const struct session_cfg *cfg,
+    size_t max_outstanding, uint64_t seed, unsigned conn_index,
+    unsigned nconns)
+{
+    size_t slots = max_outstanding * cfg->mget;
+
+    memset(s, 0, sizeof(*s));
+    s->cfg = cfg;
+    s->keys = cfg->keys_proto;
+    rng_seed(&s->rng, seed);
+    s->conn_index = conn_index;
+    s->nconns = nconns > 0 ? nconns : 1;
+    s->cap = max_outstanding > 0 ? max_outstanding : 1;
+    s->q = calloc(s->cap, sizeof(*s->q));
+    s->q_keys = calloc(slots > 0 ? slots : 1, sizeof(*s->q_keys));
+    s->q_vers = calloc(slots > 0 ? slots : 1, sizeof(*s->q_vers));
+    s->scratch = malloc(cfg->value_len > 0 ? cfg->value_len : 1);
+    s->recording = true;
+    session_stats_init(&s->stats);
+    if (s->q == NULL || s->q_keys == NULL || s->q_vers == NULL
+        || s->scratch == NULL) {
+        session_fini(s);
+        return SESSION_ENOMEM;
+    }
+    return SESSION_OK;
+}
+
+void
+session_fini(struct session *s)
+{
+    free(s->q);
+    free(s->q_keys);
+    free(s->q_vers);
+    free(s->scratch);
+    s->q = NULL;
+    s->q_keys = NULL;
+    s->q_vers = NULL;
+    s->scratch = NULL;
+}
+
+size_t
+session_outstanding(const struct session *s)
+{
+    return s->count;
+}
+
+bool
+session_full(const struct session *s)
+{
+    return s->count == s->cap;
+}
+
+/* Draw a key; under verify, move it into this session's partition. */
+static uint64_t
+draw_key(struct session *s)
+{
+    uint64_t idx = keys_next(&s->keys, &s->rng);
+    uint64_t n = s->keys.n;
+
+    if (!s->cfg->verify || s->nconns == 1) {
+        return idx;
+    }
+    idx = idx - idx % s->nconns + s->conn_index;
+    if (idx >= n) {
+        /* The last, partial stripe: wrap to the first one. */
+        idx = s->conn_index % n;
+    }
+    return idx;
+}
+
+static bool
+append_key(struct buf *out, const struct session_cfg *cfg, uint64_t idx)
+{
+    char key[256];
+
+    keys_format_key(key, cfg->key_len, idx);
+    return buf_append(out, key, cfg->key_len);
+}
+
+static bool
+compose_get(struct session *s, struct buf *out, struct pending *pd,
+    size_t slot)
+{
+    unsigned i;
+
+    pd->op = SESSION_GET;
+    pd->nkeys = (uint8_t)s->cfg->mget;
+    if (!buf_append(out, "get", 3)) {
+        return false;
+    }
+    for (i = 0; i < s->cfg->mget; i++) {
+        uint64_t idx = draw_key(s);
+
+        s->q_keys[slot + i] = idx;
+        s->q_vers[slot + i] = s->cfg->verify ? s->cfg->versions[idx] : 0;
+        if (!buf_append(out, " ", 1) || !append_key(out, s->cfg, idx)) {
+            return false;
+        }
+    }
+    return buf_append(out, "\r\n", 2);
+}
+
+static bool
+compose_set(struct session *s, struct buf *out, struct pending *pd,
+    size_t slot)
+{
+    const struct session_cfg *cfg = s->cfg;
+    uint64_t idx = draw_key(s);
+    uint32_t ver;
+
+    if (cfg->verify) {
+        ver = cfg->versions[idx] == 0 ? cfg->version_base + 1
+            : cfg->versions[idx] + 1;
+        if (ver == 0) {
+            ver = 1;        /* 0 means "never written" */
+        }
+        cfg->versions[idx] = ver;
+    } else {
+        ver = ++s->next_version;
+    }
+    pd->op = SESSION_SET;
+    pd->nkeys = 1;
+    s->q_keys[slot] = idx;
+    s->q_vers[slot] = ver;
+    values_format(cfg->values, s->scratch, cfg->value_len, idx, ver);
+    return buf_append(out, "set ", 4) && append_key(out, cfg, idx)
+        && buf_printf(out, " 0 0 %zu\r\n", cfg->value_len)
+        && buf_append(out, s->scratch, cfg->value_len)
+        && buf_append(out, "\r\n", 2);
+}
+
+enum session_status
+session_send(struct session *s, struct buf *out, uint64_t t0)
+{
+    size_t at;
+    size_t mark = out->len;
+    struct pending *pd;
+    uint64_t total = (uint64_t)s->cfg->set_weight + s->cfg->get_weight;
+    bool ok;
+
+    if (session_full(s)) {
+        return SESSION_AGAIN;
+    }
+    at = (s->head + s->count) % s->cap;
+    pd = &s->q[at];
+    memset(pd, 0, sizeof(*pd));
+    pd->t0 = t0;
+    if (rng_below(&s->rng, total) < s->cfg->set_weight) {
+        ok = compose_set(s, out, pd, at * s->cfg->mget);
+    } else {
+        ok = compose_get(s, out, pd, at * s->cfg->mget);
+    }
+    if (!ok) {
+        out->len = mark;    /* drop the partial request */
+        return SESSION_ENOMEM;
+    }
+    s->count++;
+    return SESSION_OK;
+}
+
+/* ---- replies ------------------------------------------------------------ */
+
+static void
+finish(struct session *s, struct pending *pd, uint64_t now)
+{
+    if (s->recording) {
+        s->stats.requests++;
+        if (pd->op == SESSION_GET) {
+            s->stats.gets++;
+            s->stats.keys_asked += pd->nkeys;
+        } else {
+            s->stats.sets++;
+        }
+        hist_record(&s->stats.latency, now > pd->t0 ? now - pd->t0 : 0);
+    }
+    s->head = (s->head + 1) % s->cap;
+    s->count--;
+}
+
+static void
+count(struct session *s, uint64_t *counter)
+{
+    if (s->recording) {
+        (*counter)++;
+    }
+}
+
+/* A VALUE for the oldest get: find its key among those not yet answered
+ * (hits come back in request order, misses are skipped), check the value. */
+static enum session_status
+on_value(struct session *s, struct pending *pd, const struct reply *r)
+{
+    size_t slot = s->head * s->cfg->mget;
+    uint64_t idx;
+    uint32_t ver;
+
+    if (!keys_parse_key(r->key.ptr, r->key.len, &idx)) {
+        return SESSION_FATAL;
+    }
+    while (pd->done < pd->nkeys && s->q_keys[slot + pd->done] != idx) {
+        pd->done++;
+    }
+    if (pd->done == pd->nkeys || r->key.len != s->cfg->key_len) {
+        return SESSION_FATAL;   /* a key we did not ask for */
+    }
+    count(s, &s->stats.hits);
+    if (!s->cfg->check_values) {
+        if (r->data.len != s->cfg->value_len) {
+            count(s, &s->stats.bad_values);
+        }
+    } else if (values_check(s->cfg->values, r->data.ptr, r->data.len,
+            s->cfg->value_len, idx, &ver) != VALUES_OK) {
+        count(s, &s->stats.bad_values);
+    } else if (s->cfg->verify && s->q_vers[slot + pd->done] != 0
+        && ver != s->q_vers[slot + pd->done]) {
+        count(s, &s->stats.stale_values);
+    }
+    pd->done++;
+    return SESSION_OK;
+}
+
+static enum session_status
+on_reply(struct session *s, const struct reply *r, uint64_t now)
+{
+    struct pending *pd = &s->q[s->head];
+
+    if (r->kind == REPLY_ERROR) {
+        count(s, &s->stats.server_errors);
+        finish(s, pd, now);
+        return SESSION_OK;
+    }
+    if (pd->op == SESSION_GET) {
+        if (r->kind == REPLY_VALUE) {
+            return on_value(s, pd, r);
+        }
+        if (r->kind != REPLY_END) {
+            return SESSION_FATAL;
+        }
+        finish(s, pd, now);
+        return SESSION_OK;
+    }
+    if (r->kind == REPLY_STORED) {
+        count(s, &s->stats.stored);
+    } else if (r->kind == REPLY_NOT_STORED) {
+        count(s, &s->stats.not_stored);
+    } else {
+        return SESSION_FATAL;
+    }
+    finish(s, pd, now);
+    return SESSION_OK;
+}
+
+enum session_status
+session_feed(struct session *s, const char *p, size_t len, uint64_t now,
+    size_t *used)
+{
+    size_t off = 0;
+
+    *used = 0;
+    while (off < len) {
+        struct reply r;
+        size_t n;
+        enum reply_status rs = reply_parse(p + off, len - off, &r, &n);
+
+        if (rs == REPLY_AGAIN) {
+            break;
+        }
+        if (rs != REPLY_OK || s->count == 0
+            || on_reply(s, &r, now) != SESSION_OK) {
+            s->stats.protocol_errors++;
+            *used = off;
+            return SESSION_FATAL;
+        }
+        off += n;
+    }
+    *used = off;
+    return SESSION_OK;
+}
