@@ -83,8 +83,9 @@ struct slab_class {
     uint64_t outofmemory;
     uint64_t pages_in;
     uint64_t pages_out;
-    uint64_t pressure;        /* bytes of unmet demand since the last
-                               * rebalancing decision */
+    uint64_t pressure;        /* bytes of unmet demand (evictions and
+                               * failures) in this rebalancing window */
+    uint64_t starved;         /* failed allocations in this window */
 };
 
 #define NO_PAGE UINT32_MAX
@@ -164,6 +165,7 @@ struct store {
     pthread_mutex_t maint_lock; /* one store_maintain() at a time */
     pthread_mutex_t move_lock;
     struct page_move moves[MAX_MOVES];
+    uint32_t window_start;    /* `now` when the pressure window began */
     uint32_t sweep_class;
     uint64_t slabs_moved;     /* atomic */
     uint64_t reassign_evictions; /* atomic */
@@ -213,7 +215,7 @@ struct slab_class *slab_class_of(struct store *s, const struct item *it);
 struct page *slab_page_of(struct store *s, const struct item *it);
 /* Background steps for store_maintain(); true while work is pending. */
 bool slab_sweep(struct store *s, uint32_t now, unsigned budget);
-bool slab_rebalance(struct store *s, unsigned budget);
+bool slab_rebalance(struct store *s, uint32_t now, unsigned budget);
 bool slab_move_running(struct store *s);
 void slab_class_snapshot(struct store *s, unsigned i,
     struct store_class_stats *cs);

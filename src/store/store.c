@@ -696,7 +696,7 @@ store_maintain(struct store *s, uint32_t now, unsigned budget)
         pending |= hash_grow_step(s, budget);
     }
     pending |= slab_sweep(s, now, budget);
-    pending |= slab_rebalance(s, budget);
+    pending |= slab_rebalance(s, now, budget);
     pthread_mutex_unlock(&s->maint_lock);
     return pending;
 }
