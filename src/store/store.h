@@ -196,11 +196,15 @@ void store_flush(struct store *s, int64_t delay, uint32_t now);
  * Background work, in steps bounded by `budget` (chunks or buckets looked
  * at per kind of work; 1000 is a few tens of microseconds): incremental
  * hash table growth, the sweep that reclaims expired and flushed items,
- * and page rebalancing (moving pages from classes that do not need them
- * to classes that are evicting or out of memory, at most one decision per
- * second of `now`). Call it periodically, e.g. every 100 ms; it never
- * blocks on other threads for long. Returns true while work is pending
- * (the caller may call again soon).
+ * and page rebalancing: when no free page is left, a page moves to the
+ * class that evicted or failed most since the last decision, from a class
+ * with a page's worth of free chunks (its items are copied, not lost), or
+ * else, at most once per second of `now` (at once if the needy class has
+ * no memory at all), from a class under a quarter of that pressure that
+ * keeps a page. Call it periodically, e.g. every 100 ms; it never blocks
+ * on other threads for long. Returns true while work is pending (the
+ * caller may call again soon). Calls from several threads are serialized
+ * (a concurrent call returns true at once).
  */
 bool store_maintain(struct store *s, uint32_t now, unsigned budget);
 
