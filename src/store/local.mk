@@ -22,7 +22,7 @@ endif
 check_PROGRAMS += tests/store/test_store
 TESTS += tests/store/test_store
 tests_store_test_store_SOURCES = tests/store/test_store.c \
-    tests/store/test_slab.c tests/store/test_stress.c tests/store/test_meta.c \
+    tests/store/test_slab.c tests/store/test_stress.c tests/store/test_meta.c tests/store/test_model.c \
     tests/store/stress.c tests/store/stress.h tests/store/helpers.h
 tests_store_test_store_CFLAGS = $(TEST_CFLAGS)
 tests_store_test_store_LDADD = libstore.a libutil.a $(STORE_EXT_LIBS) \
