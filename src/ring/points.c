@@ -31,7 +31,7 @@
 
 /* Bits of the first radix pass: the third step then works on about
  * n / 2^PASS1_BITS points at a time, which stay in the L2 cache. */
-#define PASS1_BITS 11
+#define PASS1_BITS 10
 /* Ring v1 strings hashed together, so the CPU overlaps their hashes. */
 #define V1_BATCH 8
 /* Extra bits step 3 spreads each group by, beyond the index bits. */
@@ -267,28 +267,28 @@ sort_group(struct ring_points *pts, const struct build *b, size_t g,
     uint64_t r1mask = (UINT64_C(1) << b->r1) - 1, *w = pts->word;
     uint32_t *c = b->count;
 
-    memcpy(b->scratch, w + from, n * sizeof(*w));
     memset(c, 0, (nsub + 1) * sizeof(*c));
     for (size_t i = 0; i < n; i++) {
-        c[(b->scratch[i] >> fshift) + 1]++;
+        c[(w[from + i] >> fshift) + 1]++;
     }
-    c[0] = (uint32_t)lo;
     for (size_t s = 0; s < nsub; s++) {
         c[s + 1] += c[s];
     }
     for (size_t s = 0; s < nsub; s += (size_t)1 << FINE_BITS) {
-        pts->index[g << b->r2 | s >> FINE_BITS] = c[s];
+        pts->index[g << b->r2 | s >> FINE_BITS] = (uint32_t)(lo + c[s]);
     }
+    /* Sorted in the scratch buffer, in cache; the array is only read and
+     * written in sequence. */
     for (size_t i = 0; i < n; i++) {
-        uint64_t x = b->scratch[i];
-        w[c[x >> fshift]++] = x;
+        uint64_t x = w[from + i];
+        b->scratch[c[x >> fshift]++] = x;
     }
     /* Nearly sorted now: only points in the same sub-bucket can be out of
      * order, so one insertion sort over the group is linear. */
-    insertion_sort(w, lo, hi);
-    for (size_t i = lo; i < hi; i++) {
-        uint64_t x = w[i];
-        w[i] = (x >> b->r1) << pts->ibits | b->node_of[x & r1mask];
+    insertion_sort(b->scratch, 0, n);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t x = b->scratch[i];
+        w[lo + i] = (x >> b->r1) << pts->ibits | b->node_of[x & r1mask];
     }
 }
 
