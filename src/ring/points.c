@@ -250,10 +250,11 @@ insertion_sort(uint64_t *w, size_t lo, size_t hi)
 }
 
 /*
- * Step 3 for group g, the hi - lo points at w[from], from >= lo, to be
- * sorted into w[lo, hi) (nothing of a later group below hi): spread it over 2^FINE_BITS sub-buckets
- * per index bucket (the next r2 + FINE_BITS bits), whose starts give the
- * index; sort; and turn each hash << r1 | rank into hash << ibits | owner.
+ * Step 3 for group g, the hi - lo points at w[from] (from >= lo), sorted
+ * into w[lo, hi) (no later group's points lie below hi): spread it over
+ * 2^FINE_BITS sub-buckets per index bucket (the next r2 + FINE_BITS
+ * bits), whose starts give the index; sort; and turn each hash << r1 |
+ * rank into hash << ibits | owner.
  * NOTE(ring2): the finer spread leaves ~1/2^FINE_BITS as many points out
  * of order for the insertion sort, whose mispredicted branches cost more
  * than the larger count array.

@@ -174,22 +174,24 @@ check_ring(const struct ring *r, const struct ref_point *ref, size_t n)
     }
 }
 
-Test(ring_points, v1_matches_qsort_reference)
+/* `rounds` random rings of `mode` against their references. */
+static void
+check_random_rings(enum ring_mode mode, int rounds)
 {
     static const uint32_t vnodes[] = { 1, 3, 17, 160, 1000, 4096 };
     struct nodeset *s = malloc(sizeof(*s));
     uint32_t per_node[MAX_NODES];
 
-    for (int round = 0; round < 40; round++) {
+    for (int round = 0; round < rounds; round++) {
         struct ring_params p;
         struct ring *r = NULL;
         size_t n;
 
         random_nodes(s, 1 + rng() % MAX_NODES);
         ring_params_init(&p);
+        p.mode = mode;
         p.vnodes = vnodes[rng() % 6];
-        struct ref_point *ref = reference(RING_MODE_V1, p.vnodes, s,
-            per_node, &n);
+        struct ref_point *ref = reference(mode, p.vnodes, s, per_node, &n);
         cr_assert_eq(ring_build(&p, s->nodes, s->n, &r), RING_OK);
         check_ring(r, ref, n);
         ring_destroy(r);
@@ -198,27 +200,14 @@ Test(ring_points, v1_matches_qsort_reference)
     free(s);
 }
 
+Test(ring_points, v1_matches_qsort_reference)
+{
+    check_random_rings(RING_MODE_V1, 40);
+}
+
 Test(ring_points, ketama_matches_qsort_reference)
 {
-    struct nodeset *s = malloc(sizeof(*s));
-    uint32_t per_node[MAX_NODES];
-
-    for (int round = 0; round < 20; round++) {
-        struct ring_params p;
-        struct ring *r = NULL;
-        size_t n;
-
-        random_nodes(s, 1 + rng() % MAX_NODES);
-        ring_params_init(&p);
-        p.mode = RING_MODE_KETAMA;
-        struct ref_point *ref = reference(RING_MODE_KETAMA, 0, s, per_node,
-            &n);
-        cr_assert_eq(ring_build(&p, s->nodes, s->n, &r), RING_OK);
-        check_ring(r, ref, n);
-        ring_destroy(r);
-        free(ref);
-    }
-    free(s);
+    check_random_rings(RING_MODE_KETAMA, 20);
 }
 
 /* Name ranks as ring_build() computes them: position in bytewise order. */
