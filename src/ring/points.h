@@ -30,7 +30,7 @@ struct ring_points {
     uint64_t *word;  /* n words, sorted */
     uint32_t *index; /* 2^ibits + 1 entries; index[2^ibits] == n */
     uint32_t *block; /* (n >> RING_BLOCK_SHIFT) + 1 entries */
-    unsigned ibits;  /* 1..32, and 2^ibits > the number of nodes */
+    unsigned ibits;  /* 1..32, and 2^ibits >= the number of nodes */
 };
 
 /* Default of ring_points_src.slack. */
