@@ -108,7 +108,7 @@ net_server_create(const struct net_server_config *cfg)
     return s;
 }
 
-/* ---- listeners ------------------------------------------------------------ */
+/* ---- listeners ----------------------------------------------------------- */
 
 static enum net_status
 add_listener(struct net_server *s, int fd, const char *unix_path)
@@ -305,7 +305,7 @@ net_server_listener_name(const struct net_server *s, size_t i, char *dst,
     net_addr_format(&s->ls[i]->addr, dst, n);
 }
 
-/* ---- workers -------------------------------------------------------------- */
+/* ---- workers ------------------------------------------------------------- */
 
 static void
 worker_drained(struct net_timer *t, void *arg)
@@ -445,7 +445,7 @@ fail_created:
     return NET_ESYS;
 }
 
-/* ---- acceptor -------------------------------------------------------------- */
+/* ---- acceptor ------------------------------------------------------------ */
 
 static void
 set_accepting(struct net_server *s, bool on)

@@ -301,7 +301,7 @@ Test(net_server, shutdown_drains_and_closes_clients)
     close(fd);
 }
 
-/* ---- backpressure ----------------------------------------------------------- */
+/* ---- backpressure -------------------------------------------------------- */
 
 #define BP_CHUNK (256u << 10)
 #define BP_CHUNKS 64
@@ -384,7 +384,7 @@ Test(net_server, backpressure_stops_reading_until_drained)
     srv_stop(&v);
 }
 
-/* ---- outbound connections ----------------------------------------------- */
+/* ---- outbound connections ------------------------------------------------ */
 
 struct client {
     enum net_status connected;
@@ -581,7 +581,7 @@ Test(net_conn, close_releases_unsent_refs)
     net_loop_destroy(l);
 }
 
-/* ---- timers and loops ------------------------------------------------------- */
+/* ---- timers and loops ---------------------------------------------------- */
 
 struct tick {
     int fired;
@@ -714,7 +714,7 @@ Test(net_loop, cross_thread_calls_run_in_order_on_loop_thread)
     net_loop_destroy(x.loop);
 }
 
-/* ---- addresses ---------------------------------------------------------- */
+/* ---- addresses ----------------------------------------------------------- */
 
 Test(net_addr, resolve_and_format)
 {
@@ -734,7 +734,7 @@ Test(net_addr, resolve_and_format)
     cr_assert_eq(net_addr_unix("", &a), NET_EADDR);
 }
 
-/* ---- sd_notify ------------------------------------------------------------ */
+/* ---- sd_notify ----------------------------------------------------------- */
 
 static int
 bind_dgram(const char *name, bool abstract)
