@@ -479,6 +479,8 @@ resume_accepting(struct net_timer *t, void *arg)
 static void
 reject(struct net_server *s, int fd)
 {
+    /* Counted before the peer can see the close. */
+    atomic_fetch_add(&s->rejected, 1);
     if (s->cfg.reject_msg != NULL) {
         /* Best effort: a fresh socket has room for one short line. */
         ssize_t n = send(fd, s->cfg.reject_msg, strlen(s->cfg.reject_msg),
@@ -486,7 +488,6 @@ reject(struct net_server *s, int fd)
         (void)n;
     }
     close(fd);
-    atomic_fetch_add(&s->rejected, 1);
 }
 
 static void
