@@ -365,7 +365,12 @@ Test(net_server, backpressure_stops_reading_until_drained)
     srv_start(&v, &cfg);
     fd = tcp_connect_rcvbuf(v.port, rcv);
     write_all(fd, "g", 1);
-    usleep(200000);
+    /* Once "g" is read the server has queued 16 MiB and paused reading,
+     * in the same callback. */
+    for (int i = 0; i < 150 && atomic_load(&bp_in) == 0; i++) {
+        usleep(20000);
+    }
+    cr_assert_eq(atomic_load(&bp_in), 1);
     /* The server cannot send 16 MiB into a client that does not read, so it
      * must have stopped reading: these bytes stay in the kernel. */
     write_all(fd, more, sizeof(more));
@@ -636,7 +641,7 @@ Test(net_timer, periodic_rearm_cancel_and_precision)
     ms = (k.last_ns - k.first_ns) / 1000000u;
     cr_assert_eq(k.fired, 5);
     cr_assert_geq(ms, 50, "5 x 10 ms took %llu ms", (unsigned long long)ms);
-    cr_assert_lt(ms, 1000, "5 x 10 ms took %llu ms", (unsigned long long)ms);
+    cr_assert_lt(ms, 3000, "5 x 10 ms took %llu ms", (unsigned long long)ms);
     cr_assert_eq(dead_fired, 0);
     net_loop_destroy(l);
 }
