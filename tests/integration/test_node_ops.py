@@ -176,7 +176,7 @@ class LimitsTest(unittest.TestCase):
                 self.assertEqual(c.call("get none\r\n"), b"END\r\n")
             s.close()
             self.assertTrue(nodelib.wait_for(lambda: nodelib.stats(
-                srv.port)["curr_connections"] == "1"))
+                srv.port)["curr_connections"] == "1", timeout=20))
 
 
 class ListenTest(unittest.TestCase):
