@@ -88,6 +88,7 @@ store_mget(struct store *s, struct str key, const struct store_mget_opts *m,
             rc = vivify_locked(&o, m, now, itp);
             vivified = rc == STORE_OK;
             r->win = vivified;
+            r->vivified = vivified;
         }
     }
     op_end(&o);

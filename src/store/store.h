@@ -232,6 +232,7 @@ struct store_mget_res {
     bool win;            /* W: this client should recache the item */
     bool stale;          /* X: the item was invalidated (md I / ms I) */
     bool token_sent;     /* Z: another client already won the recache */
+    bool vivified;       /* N created the item just now */
 };
 
 /*

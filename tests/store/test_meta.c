@@ -71,12 +71,14 @@ Test(store_meta, vivify_on_miss_wins_once)
 
     cr_assert_eq(store_mget(s, S("k"), &o, T0, &it, &r), STORE_OK);
     cr_assert(r.win, "the first client wins");
+    cr_assert(r.vivified);
     cr_assert_not(r.token_sent);
     cr_assert_eq(item_value_len(it), 0);
     cr_assert_eq(item_exptime(it), T0 + 30);
     item_unref(s, it);
     cr_assert_eq(mg("k", &o, T0, &r), STORE_OK);
     cr_assert_not(r.win);
+    cr_assert_not(r.vivified);
     cr_assert(r.token_sent, "later clients see Z");
     /* The winner stores the real value: a fresh item, no token. */
     cr_assert_eq(put(s, "k", "real", 0, T0), STORE_OK);
