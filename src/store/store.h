@@ -218,6 +218,7 @@ struct store_mget_opts {
     bool no_bump;        /* u: do not mark the item hit or recently used */
     bool touch;          /* T: set the expiry to client `touch_ttl` */
     int64_t touch_ttl;
+    bool touch_first;    /* T came before R: R sees the new expiry */
     bool vivify;         /* N: on a miss, create an empty item with client
                           * expiry `vivify_ttl` and win its recache */
     int64_t vivify_ttl;

@@ -179,3 +179,34 @@ Test(store_meta, vivify_out_of_memory_is_a_status)
     }
     store_destroy(t);
 }
+
+Test(store_meta, vivified_item_counts_as_fetched)
+{
+    struct store_mget_opts o = { .vivify = true, .vivify_ttl = 30 };
+    struct store_mget_opts peek = { .no_bump = true };
+    struct store_mget_res r;
+
+    cr_assert_eq(mg("a", &o, T0, &r), STORE_OK);
+    cr_assert_eq(mg("a", &peek, T0, &r), STORE_OK);
+    cr_assert(r.hit_before, "memcached bumps a vivified item");
+    o.no_bump = true;
+    cr_assert_eq(mg("b", &o, T0, &r), STORE_OK);
+    cr_assert_eq(mg("b", &peek, T0, &r), STORE_OK);
+    cr_assert_not(r.hit_before);
+}
+
+Test(store_meta, recache_sees_touch_only_when_it_came_first)
+{
+    struct store_mget_opts o = {
+        .touch = true, .touch_ttl = 5, .recache = true, .recache_ttl = 30,
+    };
+    struct store_mget_res r;
+
+    cr_assert_eq(put(s, "a", "v", 0, T0), STORE_OK);
+    cr_assert_eq(mg("a", &o, T0, &r), STORE_OK);
+    cr_assert_not(r.win, "R saw no expiry, then T set one");
+    cr_assert_eq(put(s, "b", "v", 0, T0), STORE_OK);
+    o.touch_first = true;
+    cr_assert_eq(mg("b", &o, T0, &r), STORE_OK);
+    cr_assert(r.win, "T then R: 5 s left is below 30");
+}
