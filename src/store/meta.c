@@ -67,7 +67,7 @@ mget_hit_locked(struct op *o, struct item *it,
     if (m->touch && m->touch_first) {
         touch_locked(o, it, m, now);
     }
-    if (!r->token_sent && wants_win(it, m, now)) {
+    if (!m->no_win && !r->token_sent && wants_win(it, m, now)) {
         item_set_flag(it, ITEM_TOKEN);
         r->win = true;
     }
@@ -112,4 +112,35 @@ store_mget(struct store *s, struct str key, const struct store_mget_opts *m,
         hash_after_insert(s);
     }
     return rc;
+}
+
+enum store_status
+store_peek(struct store *s, struct str key, uint32_t now, uint32_t *exptime)
+{
+    struct op o;
+    struct item *it;
+
+    op_begin(&o, s, key, now);
+    it = find_live_locked(&o, now, false);
+    if (it != NULL) {
+        *exptime = item_exptime(it);
+    }
+    op_end(&o);
+    return it != NULL ? STORE_OK : STORE_NOT_FOUND;
+}
+
+enum store_status
+store_set_exptime(struct store *s, struct str key, int64_t exptime,
+    uint32_t now)
+{
+    struct op o;
+    struct item *it;
+
+    op_begin(&o, s, key, now);
+    it = find_live_locked(&o, now, false);
+    if (it != NULL) {
+        STORE_RELAXED(&it->exptime, exptime_abs(exptime, now));
+    }
+    op_end(&o);
+    return it != NULL ? STORE_OK : STORE_NOT_FOUND;
 }

@@ -210,3 +210,65 @@ Test(store_meta, recache_sees_touch_only_when_it_came_first)
     cr_assert_eq(mg("b", &o, T0, &r), STORE_OK);
     cr_assert(r.win, "T then R: 5 s left is below 30");
 }
+
+Test(store_meta, peek_changes_nothing)
+{
+    struct store_mget_opts o = { .no_bump = true };
+    struct store_mget_res r;
+    uint32_t e = 1;
+
+    cr_assert_eq(store_peek(s, S("k"), T0, &e), STORE_NOT_FOUND);
+    cr_assert_eq(put(s, "k", "v", 100, T0), STORE_OK);
+    cr_assert_eq(store_invalidate(s, S("k"), 0, false, 0, T0), STORE_OK);
+    cr_assert_eq(store_peek(s, S("k"), T0, &e), STORE_OK);
+    cr_assert_eq(e, T0 + 100);
+    cr_assert_eq(mg("k", &o, T0, &r), STORE_OK);
+    cr_assert(r.win, "the peek took no win token");
+    cr_assert_not(r.hit_before, "nor bumped");
+}
+
+Test(store_meta, incr_does_not_count_as_a_fetch)
+{
+    struct store_mget_opts peek = { .no_bump = true };
+    struct store_mget_res r;
+    uint64_t v;
+
+    cr_assert_eq(put(s, "n", "7", 0, T0), STORE_OK);
+    cr_assert_eq(store_arith(s, S("n"), true, 1, 0, T0, &v, NULL), STORE_OK);
+    cr_assert_eq(mg("n", &peek, T0, &r), STORE_OK);
+    cr_assert_not(r.hit_before, "in place");
+    cr_assert_eq(store_arith(s, S("n"), true, 100, 0, T0, &v, NULL),
+        STORE_OK);
+    cr_assert_eq(mg("n", &peek, T0, &r), STORE_OK);
+    cr_assert_not(r.hit_before, "grown into a new item");
+}
+
+Test(store_meta, set_exptime_changes_only_the_expiry)
+{
+    struct store_mget_opts peek = { .no_bump = true };
+    struct store_mget_res r;
+    uint32_t e;
+
+    cr_assert_eq(store_set_exptime(s, S("k"), 5, T0), STORE_NOT_FOUND);
+    cr_assert_eq(put(s, "k", "v", 0, T0), STORE_OK);
+    cr_assert_eq(store_set_exptime(s, S("k"), 5, T0), STORE_OK);
+    cr_assert_eq(store_peek(s, S("k"), T0, &e), STORE_OK);
+    cr_assert_eq(e, T0 + 5);
+    cr_assert_eq(mg("k", &peek, T0, &r), STORE_OK);
+    cr_assert_not(r.hit_before);
+}
+
+Test(store_meta, no_win_only_looks)
+{
+    struct store_mget_opts look = { .no_bump = true, .no_win = true };
+    struct store_mget_opts o = { 0 };
+    struct store_mget_res r;
+
+    cr_assert_eq(put(s, "k", "v", 0, T0), STORE_OK);
+    cr_assert_eq(store_invalidate(s, S("k"), 0, false, 0, T0), STORE_OK);
+    cr_assert_eq(mg("k", &look, T0, &r), STORE_OK);
+    cr_assert(r.stale);
+    cr_assert_not(r.win);
+    cr_assert_eq(mg("k", &o, T0, &r), STORE_OK);
+    cr_assert(r.win, "still there for the next mg");
+}
