@@ -644,6 +644,9 @@ store_arith(struct store *s, struct str key, bool incr, uint64_t delta,
     if (it == NULL) {
         rc = STORE_NOT_FOUND;
         incr ? o.st->c.incr_misses++ : o.st->c.decr_misses++;
+    } else if (it->nbytes == 0) {
+        /* memcached refuses an empty value before it compares the CAS. */
+        rc = STORE_NON_NUMERIC;
     } else if (cas != 0 && cas != item_cas(it)) {
         rc = STORE_EXISTS;
     } else if (!parse_number(item_value(it), it->nbytes, &v)) {

@@ -272,3 +272,15 @@ Test(store_meta, no_win_only_looks)
     cr_assert_eq(mg("k", &o, T0, &r), STORE_OK);
     cr_assert(r.win, "still there for the next mg");
 }
+
+Test(store_meta, empty_value_is_non_numeric_before_cas)
+{
+    uint64_t v;
+
+    cr_assert_eq(put(s, "e", "", 0, T0), STORE_OK);
+    cr_assert_eq(store_arith(s, S("e"), true, 1, 12345, T0, &v, NULL),
+        STORE_NON_NUMERIC);
+    cr_assert_eq(put(s, "n", "1", 0, T0), STORE_OK);
+    cr_assert_eq(store_arith(s, S("n"), true, 1, 12345, T0, &v, NULL),
+        STORE_EXISTS);
+}
