@@ -498,7 +498,9 @@ put_echo(char *dst, size_t *n, struct str w, bool ttl_new,
         put_flag_u64(dst, n, 'f', mi->flags);
         break;
     case 'l':
-        put_flag_u64(dst, n, 'l', mi->last_access);
+        if (mi->last_access >= 0) {
+            put_flag_i64(dst, n, 'l', mi->last_access);
+        }
         break;
     case 'h':
         put_flag_u64(dst, n, 'h', mi->fetched);
@@ -550,7 +552,7 @@ proto_compose_meta(char *dst, const struct proto_req *req,
 
 size_t
 proto_compose_me(char *dst, struct str key, bool key_binary, int64_t exp,
-    uint64_t la, uint64_t cas, bool fetched, unsigned cls, uint64_t size)
+    uint64_t cas, bool fetched, uint64_t size)
 {
     size_t n = 0;
 
@@ -562,13 +564,9 @@ proto_compose_me(char *dst, struct str key, bool key_binary, int64_t exp,
     }
     put_bytes(dst, &n, " exp=", 5);
     n += proto_fmt_i64(dst + n, exp);
-    put_bytes(dst, &n, " la=", 4);
-    n += proto_fmt_u64(dst + n, la);
     put_bytes(dst, &n, " cas=", 5);
     n += proto_fmt_u64(dst + n, cas);
     put_bytes(dst, &n, fetched ? " fetch=yes" : " fetch=no", fetched ? 10 : 9);
-    put_bytes(dst, &n, " cls=", 5);
-    n += proto_fmt_u64(dst + n, cls);
     put_bytes(dst, &n, " size=", 6);
     n += proto_fmt_u64(dst + n, size);
     put_bytes(dst, &n, "\r\n", 2);

@@ -326,7 +326,8 @@ struct proto_meta_info {
     struct str key;
     uint32_t size;       /* VA size and s */
     uint32_t flags;
-    uint32_t last_access;/* l: seconds since last access */
+    int64_t last_access; /* l: seconds since last access; < 0: unknown,
+                          * l is left out of the reply */
     uint64_t cas;
     int64_t ttl_before;
     int64_t ttl_after;
@@ -341,13 +342,14 @@ size_t proto_compose_meta(char *dst, const struct proto_req *req,
     const struct proto_meta_info *mi);
 
 /*
- * Write memcached's "me" reply line, "ME <key> exp=.. la=.. cas=..
- * fetch=yes|no cls=.. size=..\r\n", to dst (PROTO_META_HDR_MAX bytes);
- * `exp` is printed as given (memcached 1.6.18 prints now - expiry, or -1).
+ * Write an "me" reply line, "ME <key> exp=<exp> cas=<cas> fetch=yes|no
+ * size=<size>\r\n", to dst (PROTO_META_HDR_MAX bytes); `exp` is printed
+ * as given (memcached 1.6.18 prints now - expiry, or -1). memcached also
+ * prints la= and cls= from its own item layout; a server without them
+ * leaves them out.
  */
 size_t proto_compose_me(char *dst, struct str key, bool key_binary,
-    int64_t exp, uint64_t la, uint64_t cas, bool fetched, unsigned cls,
-    uint64_t size);
+    int64_t exp, uint64_t cas, bool fetched, uint64_t size);
 
 /* ---- responses ----------------------------------------------------------- */
 

@@ -96,14 +96,14 @@ parse_stat(struct str text, struct proto_rsp *rsp)
     return true;
 }
 
-/* The meta reply codes without a data block, and their response types. */
+/* The meta reply codes without a data block that may carry flags, and
+ * their response types ("MN" is a plain status word). */
 static const struct {
     char code[3];
     enum proto_rsp_type type;
 } meta_codes[] = {
     { "HD", PROTO_RSP_HD }, { "EN", PROTO_RSP_EN }, { "NF", PROTO_RSP_NF },
-    { "NS", PROTO_RSP_NS }, { "EX", PROTO_RSP_EX }, { "MN", PROTO_RSP_MN },
-    { "ME", PROTO_RSP_ME },
+    { "NS", PROTO_RSP_NS }, { "EX", PROTO_RSP_EX }, { "ME", PROTO_RSP_ME },
 };
 
 /* "HD[ <flags>]" and the like: text gets the flags. */

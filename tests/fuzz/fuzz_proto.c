@@ -134,7 +134,7 @@ meta_replies(const struct proto_req *r)
     char line[PROTO_META_HDR_MAX + 2];
     struct proto_meta_info mi = {
         .size = 0, .flags = UINT32_MAX, .cas = UINT64_MAX,
-        .ttl_before = INT64_MIN, .ttl_after = -1, .last_access = UINT32_MAX,
+        .ttl_before = INT64_MIN, .ttl_after = -1, .last_access = INT64_MAX,
         .fetched = true, .token_sent = true, .stale = true, .won = true,
     };
 

@@ -13,3 +13,11 @@ NODE_IT = \
     tests/integration/test_node_files.py
 TESTS += $(NODE_IT)
 EXTRA_DIST += $(NODE_IT) tests/integration/nodelib.py
+
+# Meta commands on ringcached: cases, and a differential test against
+# memcached (it reuses test_node_differential.py's generator).
+META_IT = \
+    tests/integration/test_meta_node.py \
+    tests/integration/test_meta_differential.py
+TESTS += $(META_IT)
+EXTRA_DIST += $(META_IT)

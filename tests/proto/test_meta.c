@@ -363,6 +363,10 @@ Test(proto_meta, mg_hit_echoes_in_order)
 
     OK("mg foo v f t s c k h l O12 q u\r\n");
     assert_reply(&mi, "VA 2 f7 t-1 s2 c99 kfoo h1 l4 O12\r\n");
+    OK("mg foo l h\r\n");
+    mi.last_access = -1;
+    mi.code = PROTO_META_HD;
+    assert_reply(&mi, "HD h1\r\n");
     OK("mg foo c T30 t\r\n");
     mi.code = PROTO_META_HD;
     assert_reply(&mi, "HD c99 t30\r\n");
@@ -426,7 +430,7 @@ Test(proto_meta, widest_reply_fits)
     struct proto_meta_info mi = {
         .code = PROTO_META_VA, .hit = true, .size = UINT32_MAX,
         .flags = UINT32_MAX, .cas = UINT64_MAX, .ttl_before = INT64_MIN,
-        .last_access = UINT32_MAX, .fetched = true, .token_sent = true,
+        .last_access = INT64_MAX, .fetched = true, .token_sent = true,
         .stale = true, .won = true, .key_binary = true,
     };
     char key[187];
@@ -448,14 +452,13 @@ Test(proto_meta, widest_reply_fits)
 
 Test(proto_meta, me_reply)
 {
-    size_t n = proto_compose_me(line, S("foo"), false, -1, 3, 7, true, 1,
-        65);
+    size_t n = proto_compose_me(line, S("foo"), false, -1, 7, true, 65);
 
     assert_str((struct str){ line, n },
-        "ME foo exp=-1 la=3 cas=7 fetch=yes cls=1 size=65\r\n");
-    n = proto_compose_me(line, S("foo"), true, -99, 0, 1, false, 2, 70);
+        "ME foo exp=-1 cas=7 fetch=yes size=65\r\n");
+    n = proto_compose_me(line, S("foo"), true, -99, 1, false, 70);
     assert_str((struct str){ line, n },
-        "ME Zm9v exp=-99 la=0 cas=1 fetch=no cls=2 size=70\r\n");
+        "ME Zm9v exp=-99 cas=1 fetch=no size=70\r\n");
 }
 
 /* ---- responses and requests ---------------------------------------------- */
