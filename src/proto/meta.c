@@ -11,7 +11,7 @@
 
 #include "proto/table.h"
 
-/* ---- base64 --------------------------------------------------------------- */
+/* ---- base64 -------------------------------------------------------------- */
 
 static const char b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

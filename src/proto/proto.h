@@ -233,7 +233,7 @@ void proto_keys_begin(const struct proto_req *req, struct proto_key_iter *it);
 /* Put the next key in *key and return true; false when there is none. */
 bool proto_keys_next(struct proto_key_iter *it, struct str *key);
 
-/* ---- meta commands -------------------------------------------------------- */
+/* ---- meta commands ------------------------------------------------------- */
 
 /*
  * mg ms md ma me mn, as memcached 1.6.18 parses them. A meta request is
@@ -407,7 +407,7 @@ struct proto_rsp {
 enum proto_status proto_parse_rsp(const struct proto_limits *lim,
     const char *buf, size_t len, struct proto_rsp *rsp, size_t *used);
 
-/* ---- composing replies ---------------------------------------------------- */
+/* ---- composing replies --------------------------------------------------- */
 
 /* Room for "VALUE <250-byte key> <u32> <u32> <u64>\r\n". */
 #define PROTO_VALUE_HDR_MAX (6 + PROTO_KEY_MAX + 3 + 10 + 10 + 20 + 2)
@@ -445,7 +445,7 @@ bool proto_compose_error(struct buf *b, enum proto_rsp_type type,
  * Round trip: parse(compose(r)) == r, byte for byte. */
 bool proto_compose_rsp(struct buf *b, const struct proto_rsp *rsp);
 
-/* ---- composing requests --------------------------------------------------- */
+/* ---- composing requests -------------------------------------------------- */
 
 /*
  * Append the request `req` describes, as a client sends it (data block

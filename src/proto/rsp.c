@@ -171,7 +171,8 @@ parse_va(const struct proto_limits *lim, const char *buf, size_t len,
     uint32_t bytes;
 
     if (rest.len == 0 || rest.ptr[0] == ' ' ||
-        !proto_next_word(&rest, &w) || !util_parse_u32(w, &bytes) || bytes > lim->max_value) {
+        !proto_next_word(&rest, &w) || !util_parse_u32(w, &bytes) ||
+        bytes > lim->max_value) {
         return PROTO_FATAL;
     }
     rsp->text = proto_trim(rest);

@@ -15,24 +15,19 @@ number in place or as a new item depending on whether an earlier reply in
 the same batch still holds it, so their s, h and win/stale flags are not
 deterministic and are not asked for. Bounded: fixed seeds and batches."""
 
-import random
 import re
-import socket
 import unittest
 
 import harness
 import nodelib
 from test_node_differential import Gen as ClassicGen
+from test_node_differential import Side as ClassicSide
 
 SEEDS = (11, 12, 13, 14, 15)
 BATCHES = 400
 KEYS = ["k%d" % i for i in range(6)] + ["n%d" % i for i in range(3)]
-VERSION_END = re.compile(rb"VERSION [^\r\n]*\r\n\Z")
-VALUE_CAS = re.compile(rb"^(VALUE \S+ \d+ \d+) (\d+)\r$", re.M)
 META_LINE = re.compile(rb"^(?:HD|VA|EN|NF|NS|EX)(?: [^\r\n]*)?\r$", re.M)
 ME_LINE = re.compile(rb"^(ME \S+) [^\r\n]*\r$", re.M)
-PADDED = re.compile(rb"^(VALUE \S+ \d+ )(\d+)((?: \S+)?\r\n)(\d+)( +)\r$",
-                    re.M)
 VA_PADDED = re.compile(rb"^(VA )(\d+)((?: [^\r\n]*)?\r\n)(\d+)( +)\r$", re.M)
 B64 = {"k0": "azA=", "k1": "azE=", "n0": "bjA=", "k5": "azU="}
 
@@ -174,32 +169,12 @@ class MetaGen(ClassicGen):
         return super().command()
 
 
-class Side:
-    """One server under test: a connection, CAS renaming, t buckets."""
-
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.last_cas = {}
-        self.names = {}
-
-    def run(self, batch):
-        data = "".join(self.subst(c) for c in batch).encode()
-        self.sock.sendall(data + b"version\r\n")
-        out = b""
-        while not VERSION_END.search(out):
-            chunk = self.sock.recv(1 << 20)
-            if not chunk:
-                raise ConnectionError("closed after %r" % batch)
-            out += chunk
-        return self.normalise(VERSION_END.sub(b"", out))
-
-    def subst(self, cmd):
-        def cas(m):
-            return self.last_cas.get(m.group(1), "99999999")
-        return re.sub(r"\{cas:(\w+)\}", cas, cmd)
+class Side(ClassicSide):
+    """One server under test: the classic test's connection and CAS
+    substitution, with meta replies normalised too."""
 
     def name(self, cas):
-        return b"#%d" % self.names.setdefault(cas, len(self.names))
+        return b"cas#%d" % self.names.setdefault(cas, len(self.names))
 
     def meta_line(self, m):
         words = m.group(0)[:-1].split(b" ")
@@ -215,18 +190,12 @@ class Side:
                 words[i] = b"t+"
         return b" ".join(words) + b"\r"
 
-    def normalise(self, out):
+    def rename(self, out):
         def unpad(m):
             return b"%s%d%s%s\r" % (m.group(1), len(m.group(4)), m.group(3),
                                     m.group(4))
-        out = PADDED.sub(unpad, out)
-        out = VA_PADDED.sub(unpad, out)
-
-        def value(m):
-            key = m.group(1).split(b" ")[1].decode()
-            self.last_cas[key] = m.group(2).decode()
-            return m.group(1) + b" " + self.name(m.group(2)) + b"\r"
-        out = VALUE_CAS.sub(value, out)
+        # VALUE lines (CAS names, padding) as the classic test does.
+        out = ClassicSide.rename(self, VA_PADDED.sub(unpad, out))
         out = META_LINE.sub(self.meta_line, out)
         return ME_LINE.sub(lambda m: m.group(1) + b"\r", out)
 

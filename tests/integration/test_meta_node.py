@@ -68,7 +68,8 @@ class MetaNodeTest(unittest.TestCase):
 
     def test_arithmetic(self):
         self.assertEqual(self.ask(b"ma c1\r\n"), b"NF\r\n")
-        self.assertEqual(self.ask(b"ma c1 N0 J10 v t\r\n"), b"VA 2 t-1\r\n10\r\n")
+        self.assertEqual(self.ask(b"ma c1 N0 J10 v t\r\n"),
+                         b"VA 2 t-1\r\n10\r\n")
         self.assertEqual(self.ask(b"ma c1 MD D3 v\r\n"), b"VA 1\r\n7\r\n")
         self.assertEqual(self.ask(b"ma c1 t T60 v\r\n"), b"VA 1 t-1\r\n8\r\n")
         self.assertEqual(self.ask(b"ma c1 T70 t\r\n"), b"HD t70\r\n")
@@ -114,8 +115,10 @@ class MetaNodeTest(unittest.TestCase):
     def test_base64_keys(self):
         self.assertEqual(self.ask(b"ms Zm9vYg== 1 b\r\nx\r\n"), b"HD\r\n")
         self.assertEqual(self.ask(b"mg foob v\r\n"), b"VA 1\r\nx\r\n")
-        self.assertEqual(self.ask(b"md Zm9vYg== b k\r\n"), b"HD kZm9vYg== b\r\n")
-        self.assertEqual(self.ask(b"mg Zm9vYg== b k\r\n"), b"EN kZm9vYg== b\r\n")
+        self.assertEqual(self.ask(b"md Zm9vYg== b k\r\n"),
+                         b"HD kZm9vYg== b\r\n")
+        self.assertEqual(self.ask(b"mg Zm9vYg== b k\r\n"),
+                         b"EN kZm9vYg== b\r\n")
 
     def test_me(self):
         self.ask(b"ms e1 3\r\nabc\r\n")
