@@ -16,15 +16,13 @@ the same batch still holds it, so their s, h and win/stale flags are not
 deterministic and are not asked for. Bounded: fixed seeds and batches."""
 
 import re
-import unittest
 
 import harness
-import nodelib
+import test_node_differential as classic
 from test_node_differential import Gen as ClassicGen
 from test_node_differential import Side as ClassicSide
 
 SEEDS = (11, 12, 13, 14, 15)
-BATCHES = 400
 KEYS = ["k%d" % i for i in range(6)] + ["n%d" % i for i in range(3)]
 META_LINE = re.compile(rb"^(?:HD|VA|EN|NF|NS|EX)(?: [^\r\n]*)?\r$", re.M)
 ME_LINE = re.compile(rb"^(ME \S+) [^\r\n]*\r$", re.M)
@@ -200,40 +198,11 @@ class Side(ClassicSide):
         return ME_LINE.sub(lambda m: m.group(1) + b"\r", out)
 
 
-class MetaDifferentialTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.mc = nodelib.memcached("-m", "64", "-I", "1m")
-        try:
-            cls.rc = nodelib.node("-m", "64", "-I", "1m")
-        except Exception:
-            cls.mc.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.rc.__exit__()
-        cls.mc.__exit__()
-
-    def run_seed(self, seed):
-        gen = MetaGen(seed)
-        a = Side(self.mc.port)
-        b = Side(self.rc.port)
-        for side in (a, b):
-            side.run(["flush_all\r\n"])
-        try:
-            for i in range(BATCHES):
-                batch = gen.batch()
-                want = a.run(batch)
-                got = b.run(batch)
-                if want != got:
-                    self.fail("seed %d batch %d differs\nsent: %r\n"
-                              "memcached:  %r\nringcached: %r"
-                              % (seed, i, [c[:120] for c in batch],
-                                 want[:800], got[:800]))
-        finally:
-            a.sock.close()
-            b.sock.close()
+class MetaDifferentialTest(classic.DifferentialTest):
+    """The classic test's servers and loop (and its seeds, test_seed_1..4)
+    with the meta generator, plus seeds of its own."""
+    GEN = MetaGen
+    SIDE = Side
 
 
 for _seed in SEEDS:
