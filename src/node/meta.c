@@ -96,8 +96,9 @@ peek_exptime(struct store *st, struct str key, uint32_t now)
     return e;
 }
 
+/* Is there a live item for `key`? (Nothing about it changes.) */
 static bool
-peek_exptime_found(struct store *st, struct str key, uint32_t now)
+key_is_live(struct store *st, struct str key, uint32_t now)
 {
     uint32_t e;
 
@@ -162,9 +163,11 @@ exec_mg(struct session *s, const struct proto_req *req, uint32_t now)
 
     meta_key_init(&k, req);
     mget_opts(req, &o);
-    STAT_ADD(&s->w->ctr, cmd_get, 1);
+    /* memcached counts an mg with T as a touch, else as a get. */
     if (o.touch) {
         STAT_ADD(&s->w->ctr, cmd_touch, 1);
+    } else {
+        STAT_ADD(&s->w->ctr, cmd_get, 1);
     }
     /* NOTE(meta): a t before T shows the old TTL; only then is it read
      * first (a second lookup, without a bump). */
@@ -286,7 +289,7 @@ exec_md(struct session *s, const struct proto_req *req, uint32_t now)
     meta_key_init(&k, req);
     if (proto_meta_has(req, 'C') && cas == 0) {
         /* memcached compares C0 too (no item has CAS 0): never a match. */
-        rc = peek_exptime_found(st, k.key, now) ? STORE_EXISTS :
+        rc = key_is_live(st, k.key, now) ? STORE_EXISTS :
             STORE_NOT_FOUND;
     } else if (proto_meta_has(req, 'I')) {
         rc = store_invalidate(st, k.key, cas, req->has_exptime, req->exptime,
@@ -415,8 +418,9 @@ exec_me(struct session *s, const struct proto_req *req, uint32_t now)
     /* NOTE(meta): memcached 1.6.18 prints now - expiry (negative for a
      * live item), as here; its la= and cls= come from an access time and
      * a slab layout this store does not have, so they are left out, and
-     * size= is the key and value bytes. */
-    n = proto_compose_me(line, item_key(it), k.binary,
+     * size= is the key and value bytes. The key is shown as stored (see
+     * send_hit). */
+    n = proto_compose_me(line, item_key(it), false,
         e == 0 ? -1 : (int64_t)now - (int64_t)e, item_cas(it), r.hit_before,
         item_key(it).len + item_value_len(it));
     node_release_item(it);

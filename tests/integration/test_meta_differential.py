@@ -91,7 +91,10 @@ class MetaGen(ClassicGen):
         if "c" in flags and "k" not in flags:
             flags.append("k")
         if self.rng.random() < 0.4:
-            flags.append("M" + self.rng.choice("SEARP"))
+            # No append/prepend to a number: memcached's padding of a
+            # shortened number would be carried into the value.
+            modes = "SER" if k.startswith("n") else "SEARP"
+            flags.append("M" + self.rng.choice(modes))
         if self.rng.random() < 0.4:
             flags.append("T" + self.ttl())
         if self.rng.random() < 0.3:
