@@ -24,7 +24,7 @@ enum proto_shape {
     PROTO_SHAPE_FLUSH,    /* [delay] [noreply] */
     PROTO_SHAPE_LEVEL,    /* level [noreply] */
     PROTO_SHAPE_ARGS,     /* stats shutdown: free text for the node */
-    PROTO_SHAPE_META,     /* mg ms md ma mn me: issue 8 */
+    PROTO_SHAPE_META,     /* mg ms md ma mn me: key and flags (meta.c) */
 };
 
 /*
