@@ -95,6 +95,9 @@ Test(bench_opts, conflicting_combinations_are_refused)
     cr_assert_eq(PARSE("--verify", "--value-size", "8"), OPTS_EINVAL);
     cr_assert_eq(PARSE("--verify", "--no-value-check"), OPTS_EINVAL);
     cr_assert_eq(PARSE("--verify", "-k", "10"), OPTS_EINVAL);
+    cr_assert_eq(PARSE("--meta", "--mget", "2"), OPTS_EINVAL);
+    cr_assert_eq(PARSE("--meta"), OPTS_OK, "%s", err);
+    cr_assert(o.meta);
     cr_assert_eq(PARSE("-k", "1000000", "--key-size", "7"), OPTS_OK, "%s",
         err);
 }

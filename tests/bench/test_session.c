@@ -441,3 +441,57 @@ Test(bench_session, replies_to_other_commands_are_fatal)
     cr_assert_eq(feed_text("1\r\n"), SESSION_FATAL);     /* incr reply */
     teardown();
 }
+
+Test(bench_session, meta_requests_and_replies)
+{
+    struct buf r;
+    char want[64];
+    char v[32];
+    int n;
+
+    setup(0, 1, 1, false);
+    cfg.meta = true;
+    session_send(&s, &out, 0);
+    n = snprintf(want, sizeof(want), "mg k%03lu v\r\n",
+        (unsigned long)asked(0, 0));
+    cr_assert_eq(out.len, (size_t)n);
+    cr_assert_arr_eq(buf_head(&out), want, out.len);
+    session_send(&s, &out, 0);
+    session_send(&s, &out, 0);
+    buf_init(&r);
+    values_format(&vals, v, sizeof(v), asked(0, 0), 4);
+    buf_printf(&r, "VA 32\r\n%.32s\r\n", v);
+    buf_append(&r, "EN\r\n", 4);
+    values_format(&vals, v, sizeof(v), asked(2, 0) + 1, 4);  /* wrong key */
+    buf_printf(&r, "VA 32\r\n%.32s\r\n", v);
+    cr_assert_eq(feed_bytewise(&r, 10), SESSION_OK);
+    cr_assert_eq(s.stats.requests, 3);
+    cr_assert_eq(s.stats.hits, 2);
+    cr_assert_eq(s.stats.bad_values, 1);
+    /* A classic reply to a meta get breaks the stream. */
+    session_send(&s, &out, 0);
+    cr_assert_eq(feed_text("END\r\n"), SESSION_FATAL);
+    buf_fini(&r);
+    teardown();
+}
+
+Test(bench_session, meta_set_is_ms_and_takes_hd_or_ns)
+{
+    char want[64];
+    int n;
+
+    setup(1, 0, 1, false);
+    cfg.meta = true;
+    session_send(&s, &out, 0);
+    n = snprintf(want, sizeof(want), "ms k%03lu 32\r\n",
+        (unsigned long)asked(0, 0));
+    cr_assert_arr_eq(buf_head(&out), want, (size_t)n);
+    cr_assert_eq(out.len, (size_t)n + 34);
+    session_send(&s, &out, 0);
+    session_send(&s, &out, 0);
+    cr_assert_eq(feed_text("HD\r\nNS\r\n"), SESSION_OK);
+    cr_assert_eq(s.stats.stored, 1);
+    cr_assert_eq(s.stats.not_stored, 1);
+    cr_assert_eq(feed_text("EN\r\n"), SESSION_FATAL);  /* miss to a set */
+    teardown();
+}

@@ -121,6 +121,17 @@ class RingbenchTest(unittest.TestCase):
         self.assertEqual(rep["dist"], "zipf")
         self.assertEqual(rep["failures"], 0)
 
+    def test_meta_commands_on_memcached(self):
+        with memcached() as s:
+            rc, rep, err = ringbench(s.port, "-d", "0.5", "-k", "200",
+                                     "--meta", "--verify", "--ratio", "1:1",
+                                     "-p", "4")
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(rep["meta"])
+        self.assertEqual(rep["failures"], 0)
+        self.assertGreater(rep["hits"], 0)
+        self.assertGreater(rep["errors"]["not_stored"] + rep["sets"], 0)
+
     def test_open_loop_holds_the_offered_rate(self):
         with memcached() as s:
             rc, rep, err = ringbench(s.port, "-d", "1", "--rate", "2000")

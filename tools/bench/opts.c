@@ -27,6 +27,7 @@ enum {
     OPT_SEED,
     OPT_RUN_ID,
     OPT_WARMUP,
+    OPT_META,
 };
 
 static const struct option long_opts[] = {
@@ -48,6 +49,7 @@ static const struct option long_opts[] = {
     { "rate", required_argument, NULL, OPT_RATE },
     { "max-outstanding", required_argument, NULL, OPT_MAX_OUT },
     { "verify", no_argument, NULL, OPT_VERIFY },
+    { "meta", no_argument, NULL, OPT_META },
     { "no-value-check", no_argument, NULL, OPT_NO_CHECK },
     { "json", no_argument, NULL, OPT_JSON },
     { "seed", required_argument, NULL, OPT_SEED },
@@ -107,6 +109,7 @@ opts_usage(FILE *f)
 "      --verify             read back what was written: every value must be\n"
 "                           the last version this run set (keys are split\n"
 "                           between connections)\n"
+"      --meta               meta commands: mg <key> v / ms (one key each)\n"
 "      --no-value-check     check value lengths only (null responder)\n"
 "      --json               print the report as JSON\n"
 "      --seed N             PRNG seed (1)\n"
@@ -245,6 +248,9 @@ apply(struct bench_opts *o, int c, const char *arg)
     case OPT_VERIFY:
         o->verify = true;
         return true;
+    case OPT_META:
+        o->meta = true;
+        return true;
     case OPT_NO_CHECK:
         o->check_values = false;
         return true;
@@ -300,6 +306,9 @@ check(const struct bench_opts *o, char *err, size_t errlen)
     if (o->verify && o->nkeys < o->conns) {
         return fail(err, errlen, "--verify needs at least one key per "
             "connection");
+    }
+    if (o->meta && o->mget > 1) {
+        return fail(err, errlen, "--meta sends one key per mg: no --mget");
     }
     if (o->requests > 0 && o->warmup_s > 0) {
         return fail(err, errlen, "--warmup needs a --duration run");

@@ -33,6 +33,7 @@ struct bench_opts {
     double rate;                /* open loop: total requests/s; 0 = closed */
     unsigned max_outstanding;   /* open loop: per connection */
     bool verify;
+    bool meta;                  /* mg/ms instead of get/set */
     bool check_values;
     bool json;
     uint64_t seed;

@@ -48,9 +48,10 @@ report_text(const struct report *r, FILE *f)
         fprintf(f, " at %.0f req/s", o->rate);
     }
     fprintf(f, "\nkeys        %llu %s, key %zu B, value %zu B, set:get "
-        "%u:%u, mget %u%s\n", (unsigned long long)o->nkeys,
+        "%u:%u, mget %u%s%s\n", (unsigned long long)o->nkeys,
         keys_dist_name(o->dist), o->key_len, o->value_len, o->set_weight,
-        o->get_weight, o->mget, o->verify ? ", verify" : "");
+        o->get_weight, o->mget, o->verify ? ", verify" : "",
+        o->meta ? ", meta commands" : "");
     fprintf(f, "elapsed     %.3f s\n", r->elapsed_s);
     fprintf(f, "requests    %llu (%llu gets, %llu sets)\n",
         (unsigned long long)st->requests, (unsigned long long)st->gets,
@@ -86,11 +87,12 @@ report_json(const struct report *r, FILE *f)
     fprintf(f, "{\"server\":\"%s:%u\",\"conns\":%u,\"threads\":%u,"
         "\"depth\":%u,\"rate\":%.1f,\"keys\":%llu,\"dist\":\"%s\","
         "\"key_size\":%zu,\"value_size\":%zu,\"set_weight\":%u,"
-        "\"get_weight\":%u,\"mget\":%u,\"verify\":%s,", o->host, o->port,
+        "\"get_weight\":%u,\"mget\":%u,\"verify\":%s,\"meta\":%s,",
+        o->host, o->port,
         o->conns, o->threads, o->depth, o->rate,
         (unsigned long long)o->nkeys, keys_dist_name(o->dist), o->key_len,
         o->value_len, o->set_weight, o->get_weight, o->mget,
-        o->verify ? "true" : "false");
+        o->verify ? "true" : "false", o->meta ? "true" : "false");
     fprintf(f, "\"elapsed_s\":%.6f,\"requests\":%llu,\"gets\":%llu,"
         "\"sets\":%llu,\"ops_per_sec\":%.1f,\"keys_asked\":%llu,"
         "\"hits\":%llu,\"hit_rate\":%.6f,", r->elapsed_s,

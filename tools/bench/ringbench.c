@@ -469,6 +469,7 @@ setup_bench(struct bench *b)
     b->cfg.mget = o->mget;
     b->cfg.check_values = o->check_values;
     b->cfg.verify = o->verify;
+    b->cfg.meta = o->meta;
     if (o->verify) {
         b->cfg.versions = xcalloc(o->nkeys, sizeof(uint32_t));
         /* Versions of an earlier run are not this run's versions. */

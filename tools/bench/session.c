@@ -139,6 +139,16 @@ compose_get(struct session *s, struct buf *out, struct pending *pd,
         s->q_vers[slot + i] = s->cfg->verify ? s->cfg->versions[idx] : 0;
         key_at(s, i, idx);
     }
+    if (s->cfg->meta) {
+        struct proto_req req;
+
+        /* One key per mg (opts enforce mget 1); "v": return the value. */
+        memset(&req, 0, sizeof(req));
+        req.cmd = PROTO_CMD_MG;
+        req.key = s->key_views[0];
+        req.args = STR_LIT("v");
+        return proto_compose_req(out, &req);
+    }
     return proto_compose_retrieval(out, PROTO_CMD_GET, 0, s->key_views,
         s->cfg->mget);
 }
@@ -168,7 +178,7 @@ compose_set(struct session *s, struct buf *out, struct pending *pd,
     s->q_vers[slot] = ver;
     values_format(cfg->values, s->scratch, cfg->value_len, idx, ver);
     memset(&req, 0, sizeof(req));
-    req.cmd = PROTO_CMD_SET;
+    req.cmd = cfg->meta ? PROTO_CMD_MS : PROTO_CMD_SET;
     req.key = key_at(s, 0, idx);
     req.data = (struct str){ s->scratch, cfg->value_len };
     return proto_compose_req(out, &req);
@@ -230,12 +240,33 @@ count(struct session *s, uint64_t *counter)
 
 /* A VALUE for the oldest get: find its key among those not yet answered
  * (hits come back in request order, misses are skipped), check the value. */
+/* Check the value `data` of the key in queue slot `slot`: a hit. */
+static void
+check_hit(struct session *s, size_t slot, struct str data)
+{
+    uint32_t ver;
+
+    count(s, &s->stats.hits);
+    if (!s->cfg->check_values) {
+        if (data.len != s->cfg->value_len) {
+            count(s, &s->stats.bad_values);
+        }
+    } else if (values_check(s->cfg->values, data.ptr, data.len,
+            s->cfg->value_len, s->q_keys[slot], &ver) != VALUES_OK) {
+        count(s, &s->stats.bad_values);
+    } else if (s->cfg->verify && s->q_vers[slot] != 0
+        && ver != s->q_vers[slot]) {
+        count(s, &s->stats.stale_values);
+    }
+}
+
+/* A VALUE for the oldest get: find its key among those not yet answered
+ * (hits come back in request order, misses are skipped), check the value. */
 static enum session_status
 on_value(struct session *s, struct pending *pd, const struct proto_rsp *r)
 {
     size_t slot = s->head * s->cfg->mget;
     uint64_t idx;
-    uint32_t ver;
 
     if (!keys_parse_key(r->key.ptr, r->key.len, &idx)) {
         return SESSION_FATAL;
@@ -246,19 +277,45 @@ on_value(struct session *s, struct pending *pd, const struct proto_rsp *r)
     if (pd->done == pd->nkeys || r->key.len != s->cfg->key_len) {
         return SESSION_FATAL;   /* a key we did not ask for */
     }
-    count(s, &s->stats.hits);
-    if (!s->cfg->check_values) {
-        if (r->data.len != s->cfg->value_len) {
-            count(s, &s->stats.bad_values);
-        }
-    } else if (values_check(s->cfg->values, r->data.ptr, r->data.len,
-            s->cfg->value_len, idx, &ver) != VALUES_OK) {
-        count(s, &s->stats.bad_values);
-    } else if (s->cfg->verify && s->q_vers[slot + pd->done] != 0
-        && ver != s->q_vers[slot + pd->done]) {
-        count(s, &s->stats.stale_values);
-    }
+    check_hit(s, slot + pd->done, r->data);
     pd->done++;
+    return SESSION_OK;
+}
+
+/* Replies to mg (one key, no key echo: the queue says which) and ms. */
+static enum session_status
+on_meta_reply(struct session *s, struct pending *pd,
+    const struct proto_rsp *r)
+{
+    switch (r->type) {
+    case PROTO_RSP_VA:
+        if (pd->op != SESSION_GET) {
+            return SESSION_FATAL;
+        }
+        check_hit(s, s->head * s->cfg->mget, r->data);
+        break;
+    case PROTO_RSP_EN:
+        if (pd->op != SESSION_GET) {
+            return SESSION_FATAL;
+        }
+        break;
+    case PROTO_RSP_HD:
+        if (pd->op != SESSION_SET) {
+            return SESSION_FATAL;
+        }
+        count(s, &s->stats.stored);
+        break;
+    case PROTO_RSP_NS:
+    case PROTO_RSP_EX:
+    case PROTO_RSP_NF:
+        if (pd->op != SESSION_SET) {
+            return SESSION_FATAL;
+        }
+        count(s, &s->stats.not_stored);
+        break;
+    default:
+        return SESSION_FATAL;
+    }
     return SESSION_OK;
 }
 
@@ -273,15 +330,26 @@ on_reply(struct session *s, const struct proto_rsp *r, uint64_t now)
     case PROTO_RSP_SERVER_ERROR:
         count(s, &s->stats.server_errors);
         break;
+    case PROTO_RSP_VA:
+    case PROTO_RSP_EN:
+    case PROTO_RSP_HD:
+    case PROTO_RSP_NS:
+    case PROTO_RSP_EX:
+    case PROTO_RSP_NF:
+        if (!s->cfg->meta || on_meta_reply(s, pd, r) != SESSION_OK) {
+            return SESSION_FATAL;
+        }
+        break;
     case PROTO_RSP_VALUE:
-        return pd->op == SESSION_GET ? on_value(s, pd, r) : SESSION_FATAL;
+        return pd->op == SESSION_GET && !s->cfg->meta ? on_value(s, pd, r)
+            : SESSION_FATAL;
     case PROTO_RSP_END:
-        if (pd->op != SESSION_GET) {
+        if (pd->op != SESSION_GET || s->cfg->meta) {
             return SESSION_FATAL;
         }
         break;
     case PROTO_RSP_STORED:
-        if (pd->op != SESSION_SET) {
+        if (pd->op != SESSION_SET || s->cfg->meta) {
             return SESSION_FATAL;
         }
         count(s, &s->stats.stored);
@@ -289,7 +357,7 @@ on_reply(struct session *s, const struct proto_rsp *r, uint64_t now)
     case PROTO_RSP_NOT_STORED:
     case PROTO_RSP_EXISTS:
     case PROTO_RSP_NOT_FOUND:
-        if (pd->op != SESSION_SET) {
+        if (pd->op != SESSION_SET || s->cfg->meta) {
             return SESSION_FATAL;
         }
         count(s, &s->stats.not_stored);

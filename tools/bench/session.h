@@ -35,6 +35,7 @@ struct session_cfg {
     unsigned mget;              /* keys per get, 1..SESSION_MAX_MGET */
     bool check_values;          /* false: length only (null responder) */
     bool verify;                /* read-your-writes; keys partitioned */
+    bool meta;                  /* mg/ms instead of get/set (mget 1) */
     uint32_t *versions;         /* verify only: last version set per key */
     uint32_t version_base;      /* verify only: first version is base + 1 */
 };
