@@ -1,0 +1,199 @@
+"""Helpers for the ringproxy integration tests (test_proxy_*.py).
+
+`Cluster` starts N backend nodes (stock memcached, or ringcached when it is
+built and asked for) and a ringproxy in front of them, on free loopback
+ports, and stops every process by PID when the test ends, even on failure.
+Fake backends (`FakeNode`) accept and never answer, or answer garbage.
+"""
+
+import os
+import signal
+import socket
+import tempfile
+import threading
+import time
+
+import harness
+
+
+def memcached_argv():
+    argv = [harness.system_binary("memcached", "memcached"), "-U", "0",
+            "-l", "127.0.0.1", "-p", "{port}", "-m", "32", "-t", "1"]
+    if os.geteuid() == 0:
+        argv += ["-u", "root"]
+    return argv
+
+
+def ringcached_argv():
+    return [harness.binary("ringcached"), "-U", "0", "-l", "127.0.0.1",
+            "-p", "{port}", "-m", "32", "-t", "1"]
+
+
+def have_ringcached():
+    try:
+        harness.binary("ringcached")
+        return True
+    except FileNotFoundError:
+        return False
+
+
+class FakeNode:
+    """A TCP listener that accepts and then stays silent ("blackhole") or
+    answers every read with junk ("garbage")."""
+
+    def __init__(self, mode):
+        self.mode = mode
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        self.stop_flag = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        self.sock.settimeout(0.1)
+        while not self.stop_flag:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.conns.append(c)
+            if self.mode == "garbage":
+                threading.Thread(target=self._garbage, args=(c,),
+                                 daemon=True).start()
+
+    def _garbage(self, c):
+        c.settimeout(0.1)
+        while not self.stop_flag:
+            try:
+                d = c.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if not d:
+                return
+            try:
+                c.sendall(b"HELLO THERE\r\n\x00\xff junk\r\n")
+            except OSError:
+                return
+
+    def close(self):
+        self.stop_flag = True
+        self.thread.join(2)
+        for c in self.conns:
+            try:
+                c.close()
+            except OSError:
+                pass
+        self.sock.close()
+
+
+class Cluster:
+    """Backends plus a ringproxy. Use as a context manager."""
+
+    def __init__(self, n=3, kind="memcached", conf_extra="", threads=2,
+                 weights=None, ports=None, fakes=(), proxy_args=(),
+                 mode="v1"):
+        self.tmp = tempfile.TemporaryDirectory(prefix="ringproxy-test-")
+        self.nodes = []
+        self.fakes = []
+        self.proxy = None
+        self.kind = kind
+        self.mode = mode
+        try:
+            for i in range(n):
+                self.nodes.append(self.start_node(
+                    ports[i] if ports else None))
+            for f in fakes:
+                self.fakes.append(FakeNode(f))
+            self.weights = weights or [1] * (n + len(fakes))
+            self.names = ["n%d" % i for i in range(n + len(fakes))]
+            self.conf = os.path.join(self.tmp.name, "ringproxy.conf")
+            self.conf_extra = conf_extra
+            self.write_conf()
+            self.proxy = harness.Server(
+                [harness.binary("ringproxy"), "-c", self.conf, "-t",
+                 str(threads), "-l", "127.0.0.1:{port}"] + list(proxy_args))
+        except BaseException:
+            self.close()
+            raise
+
+    def start_node(self, port=None):
+        argv = ringcached_argv() if self.kind == "ringcached" else \
+            memcached_argv()
+        return harness.Server(argv, port=port)
+
+    def node_ports(self):
+        return [s.port for s in self.nodes] + [f.port for f in self.fakes]
+
+    def conf_text(self, names=None, ports=None, weights=None, extra=None):
+        names = names or self.names
+        ports = ports or self.node_ports()
+        weights = weights or self.weights
+        lines = ["listen 127.0.0.1:1", "threads 2"]
+        if self.mode == "ketama":
+            lines.append("ring ketama fnv1a_64")
+        lines.append(self.conf_extra if extra is None else extra)
+        for name, port, w in zip(names, ports, weights):
+            lines.append("node %s 127.0.0.1:%d %d" % (name, port, w))
+        return "\n".join(lines) + "\n"
+
+    def write_conf(self, text=None):
+        with open(self.conf, "w") as f:
+            f.write(text if text is not None else self.conf_text())
+
+    @property
+    def port(self):
+        return self.proxy.port
+
+    def reload(self):
+        self.proxy.signal(signal.SIGHUP)
+
+    def stats(self, args=""):
+        with harness.Conn(self.port) as c:
+            c.send("stats%s\r\n" % (" " + args if args else ""))
+            out = c.read_until_end()
+        d = {}
+        for line in out.decode().splitlines():
+            if line.startswith("STAT "):
+                _, k, v = line.split(" ", 2)
+                d[k] = v
+        return d
+
+    def wait_stat(self, key, pred, timeout=10.0, args=""):
+        deadline = time.monotonic() + timeout
+        v = None
+        while time.monotonic() < deadline:
+            v = self.stats(args).get(key)
+            if v is not None and pred(v):
+                return v
+            time.sleep(0.05)
+        raise AssertionError("stat %s never satisfied the condition (last "
+                             "%r)" % (key, v))
+
+    def close(self):
+        if self.proxy is not None:
+            self.proxy.stop()
+        for s in self.nodes:
+            s.stop(signal.SIGKILL)
+        for f in self.fakes:
+            f.close()
+        self.tmp.cleanup()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def node_has(port, key):
+    """True if the backend on `port` holds `key` (asked directly)."""
+    with harness.Conn(port) as c:
+        c.send(b"get " + (key if isinstance(key, bytes) else key.encode())
+               + b"\r\n")
+        return c.read_until_end().startswith(b"VALUE ")
