@@ -111,7 +111,10 @@ class Cluster:
             for f in fakes:
                 self.fakes.append(FakeNode(f))
             self.weights = weights or [1] * (n + len(fakes))
-            self.names = ["n%d" % i for i in range(n + len(fakes))]
+            # ketama: unnamed nodes, as twemproxy names them (host:port).
+            self.names = ["n%d" % i for i in range(n + len(fakes))] \
+                if mode != "ketama" else \
+                ["127.0.0.1:%d" % p for p in self.node_ports()]
             self.conf = os.path.join(self.tmp.name, "ringproxy.conf")
             self.conf_extra = conf_extra
             self.write_conf()
@@ -139,7 +142,8 @@ class Cluster:
             lines.append("ring ketama fnv1a_64")
         lines.append(self.conf_extra if extra is None else extra)
         for name, port, w in zip(names, ports, weights):
-            lines.append("node %s 127.0.0.1:%d %d" % (name, port, w))
+            lines.append("node %s 127.0.0.1:%d %d" % (
+                "-" if self.mode == "ketama" else name, port, w))
         return "\n".join(lines) + "\n"
 
     def write_conf(self, text=None):
