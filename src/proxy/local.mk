@@ -31,6 +31,10 @@ tests_proxy_test_proxy_LDADD = libproxy.a libproto.a libring.a libnet.a \
 
 # End-to-end tests: real clients, stock memcached and ringcached nodes,
 # faults, reload, placement.
-TESTS += tests/integration/test_proxy_basic.py
-EXTRA_DIST += tests/integration/test_proxy_basic.py \
-    tests/integration/proxy_harness.py
+PROXY_PY_TESTS = \
+    tests/integration/test_proxy_basic.py \
+    tests/integration/test_proxy_tools.py \
+    tests/integration/test_proxy_placement.py \
+    tests/integration/test_proxy_faults.py
+TESTS += $(PROXY_PY_TESTS)
+EXTRA_DIST += $(PROXY_PY_TESTS) tests/integration/proxy_harness.py

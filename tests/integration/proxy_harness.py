@@ -201,3 +201,99 @@ def node_has(port, key):
         c.send(b"get " + (key if isinstance(key, bytes) else key.encode())
                + b"\r\n")
         return c.read_until_end().startswith(b"VALUE ")
+
+
+def locate(port, ks):
+    """key -> node name, asked of the proxy ("ringproxy locate")."""
+    out = {}
+    with harness.Conn(port) as c:
+        for i in range(0, len(ks), 200):
+            c.send("ringproxy locate %s\r\n" % " ".join(ks[i:i + 200]))
+            for line in c.read_until_end().decode().splitlines()[:-1]:
+                w = line.split()
+                out[w[1]] = w[2]
+    return out
+
+
+class Load:
+    """Bounded load: `nthreads` clients, each looping set+get over its own
+    keys until stop() or `seconds` pass or `max_ops` ops are done. Records
+    per key the successes, the error lines and the slowest operation."""
+
+    def __init__(self, port, ks, nthreads=4, seconds=20.0, max_ops=200000,
+                 timeout=5.0):
+        self.port = port
+        self.ks = ks
+        self.ok = {k: 0 for k in ks}
+        self.errors = {k: [] for k in ks}
+        self.slowest = 0.0
+        self.ops = 0
+        self.max_ops = max_ops
+        self.deadline = time.monotonic() + seconds
+        self.timeout = timeout
+        self.stopping = False
+        self.lock = threading.Lock()
+        self.phase = 0
+        self.threads = [threading.Thread(target=self._run,
+                                         args=(ks[i::nthreads],),
+                                         daemon=True)
+                        for i in range(nthreads)]
+        for t in self.threads:
+            t.start()
+
+    def _one(self, c, k, n):
+        v = "%s-%d" % (k, n)
+        t0 = time.monotonic()
+        line = c.call("set %s 0 0 %d\r\n%s\r\n" % (k, len(v), v))
+        if line != b"STORED\r\n":
+            return line
+        c.send("get %s\r\n" % k)
+        line = c.readline()
+        if not line.startswith(b"VALUE"):
+            return line
+        data = c.readline()
+        end = c.readline()
+        if data != v.encode() + b"\r\n" or end != b"END\r\n":
+            return b"wrong value: " + data
+        self.slowest = max(self.slowest, time.monotonic() - t0)
+        return None
+
+    def _run(self, ks):
+        c = None
+        n = 0
+        while not self.stopping and time.monotonic() < self.deadline \
+                and self.ops < self.max_ops:
+            for k in ks:
+                if self.stopping:
+                    break
+                n += 1
+                try:
+                    if c is None:
+                        c = harness.Conn(self.port, timeout=self.timeout)
+                    err = self._one(c, k, n)
+                except (OSError, ConnectionError) as e:
+                    err = ("exception: %r" % e).encode()
+                    c = None
+                with self.lock:
+                    self.ops += 1
+                    if err is None:
+                        self.ok[k] += 1
+                    else:
+                        self.errors[k].append((self.phase, err))
+        if c is not None:
+            c.close()
+
+    def mark(self, phase):
+        """Errors recorded from now on are tagged with `phase`."""
+        with self.lock:
+            self.phase = phase
+
+    def snapshot(self):
+        with self.lock:
+            return dict(self.ok), {k: list(v) for k, v in
+                                   self.errors.items()}
+
+    def stop(self):
+        self.stopping = True
+        for t in self.threads:
+            t.join(30)
