@@ -77,26 +77,6 @@ on_hup(struct net_loop *l, int signo, void *arg)
 }
 
 static bool
-override_listen(struct ring_config *c, const char *text)
-{
-    struct ring_addr a;
-    const char *why = NULL;
-    size_t i;
-
-    if (!ring_addr_parse(str_from_cstr(text), &a, &why)) {
-        log_error("-l %s: %s", text, why);
-        return false;
-    }
-    for (i = 0; i < c->nlisten; i++) {
-        ring_addr_fini(&c->listen[i]);
-    }
-    c->listen = xrealloc(c->listen, sizeof(*c->listen));
-    c->listen[0] = a;
-    c->nlisten = 1;
-    return true;
-}
-
-static bool
 load_config(struct proxy *p)
 {
     const struct proxy_opts *o = p->opts;
@@ -107,13 +87,7 @@ load_config(struct proxy *p)
         ring_config_init(&p->cfg);
         return false;
     }
-    if (o->listen != NULL && !override_listen(&p->cfg, o->listen)) {
-        return false;
-    }
-    if (o->threads > 0) {
-        p->cfg.threads = o->threads;
-    }
-    return true;
+    return config_apply_opts(o, &p->cfg);
 }
 
 static bool

@@ -353,5 +353,7 @@ void health_stop(struct pnode *n);
 bool reload_load(const char *path, struct ring_config *c,
     struct ring_error *err);
 void reload_run(struct proxy *p);
+/* Apply -l and -t to a loaded configuration; false (logged) if -l is bad. */
+bool config_apply_opts(const struct proxy_opts *o, struct ring_config *c);
 
 #endif /* PROXY_PROXY_INT_H */

@@ -32,6 +32,38 @@ reload_load(const char *path, struct ring_config *c, struct ring_error *err)
     return st == RING_OK;
 }
 
+static bool
+override_listen(struct ring_config *c, const char *text)
+{
+    struct ring_addr a;
+    const char *why = NULL;
+    size_t i;
+
+    if (!ring_addr_parse(str_from_cstr(text), &a, &why)) {
+        log_error("-l %s: %s", text, why);
+        return false;
+    }
+    for (i = 0; i < c->nlisten; i++) {
+        ring_addr_fini(&c->listen[i]);
+    }
+    c->listen = xrealloc(c->listen, sizeof(*c->listen));
+    c->listen[0] = a;
+    c->nlisten = 1;
+    return true;
+}
+
+bool
+config_apply_opts(const struct proxy_opts *o, struct ring_config *c)
+{
+    if (o->listen != NULL && !override_listen(c, o->listen)) {
+        return false;
+    }
+    if (o->threads > 0) {
+        c->threads = o->threads;
+    }
+    return true;
+}
+
 static struct pnode *
 find_live(const struct pring *r, const struct ring_config_node *cn)
 {
@@ -197,6 +229,7 @@ reload_run(struct proxy *p)
         reject(p, err.text);
         goto ready;
     }
+    (void)config_apply_opts(p->opts, &c);   /* -l was checked at start */
     if (!pnode_slot_available(p, c.nnodes) ||
         (nodes = map_nodes(p, &c)) == NULL) {
         reject(p, "cannot set up the new nodes (see above)");
