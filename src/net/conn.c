@@ -270,6 +270,16 @@ can_write(const struct net_conn *c)
         c->state == NET_CONN_DRAINING;
 }
 
+/* Output was queued: have the loop flush it at the end of this iteration,
+ * unless we are inside on_read, which flushes when it returns. */
+static void
+schedule_flush(struct net_conn *c)
+{
+    if (!c->in_read) {
+        net_loop_mark_dirty(c->loop, c);
+    }
+}
+
 enum net_status
 net_conn_write(struct net_conn *c, const void *p, size_t len)
 {
@@ -301,7 +311,7 @@ net_conn_write(struct net_conn *c, const void *p, size_t len)
     c->olen += len;
     last->len += len;
     c->pending += len;
-    net_loop_mark_dirty(c->loop, c);
+    schedule_flush(c);
     return NET_OK;
 }
 
@@ -324,7 +334,7 @@ net_conn_write_ref(struct net_conn *c, const void *p, size_t len,
     s->release = release;
     s->arg = arg;
     c->pending += len;
-    net_loop_mark_dirty(c->loop, c);
+    schedule_flush(c);
     return NET_OK;
 }
 

@@ -292,7 +292,8 @@ struct net_server_stats {
 
 /*
  * Create a server (no sockets, no threads yet). Copies `cfg`; cfg->ops must
- * outlive the server. NULL if out of memory.
+ * outlive the server. Catches SIGTERM and SIGINT from now on (acted on
+ * once net_server_run() runs). NULL if out of memory.
  */
 struct net_server *net_server_create(const struct net_server_config *cfg);
 /*

@@ -69,6 +69,8 @@ struct net_handoff {
 
 static const struct net_conn_ops refused_ops = { 0 };
 
+static void on_term(struct net_loop *l, int signo, void *arg);
+
 struct net_server *
 net_server_create(const struct net_server_config *cfg)
 {
@@ -89,7 +91,13 @@ net_server_create(const struct net_server_config *cfg)
         s->cfg.drain_ms = 5000;
     }
     s->main = net_loop_create(0);
-    if (s->main == NULL) {
+    /* NOTE(net): signals are caught from here on, before any socket
+     * listens: a SIGTERM that arrives once clients can connect must
+     * drain, not kill (it is acted on when net_server_run() starts). */
+    if (s->main == NULL ||
+        net_loop_on_signal(s->main, SIGTERM, on_term, s) != NET_OK ||
+        net_loop_on_signal(s->main, SIGINT, on_term, s) != NET_OK) {
+        net_loop_destroy(s->main);
         free(s);
         return NULL;
     }
@@ -619,10 +627,6 @@ arm_acceptor(struct net_server *s)
         if (s->ls[i]->ev == NULL) {
             return NET_ENOMEM;
         }
-    }
-    if (net_loop_on_signal(s->main, SIGTERM, on_term, s) != NET_OK ||
-        net_loop_on_signal(s->main, SIGINT, on_term, s) != NET_OK) {
-        return NET_ESYS;
     }
     set_accepting(s, true);
     return NET_OK;

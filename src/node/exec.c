@@ -268,6 +268,11 @@ node_exec(struct session *s, const struct proto_req *req, uint32_t now)
     struct node *n = s->w->node;
     enum store_status st;
 
+    /* -vv (or "verbosity 2"): one line per command, as memcached. */
+    if (__atomic_load_n(&n->verbosity, __ATOMIC_RELAXED) >= 2) {
+        log_debug("<%d %s %.*s", s->fd, proto_cmd_name(req->cmd),
+            (int)req->key.len, req->key.ptr);
+    }
     switch (req->cmd) {
     case PROTO_CMD_GET:
     case PROTO_CMD_GETS:

@@ -21,6 +21,13 @@ tests_proto_test_proto_SOURCES = \
 tests_proto_test_proto_CFLAGS = $(TEST_CFLAGS)
 tests_proto_test_proto_LDADD = libproto.a libutil.a $(TEST_LIBS)
 
+# The parser's replies next to a real memcached's (skipped without one).
+check_PROGRAMS += tests/proto/replies
+tests_proto_replies_SOURCES = tests/proto/replies.c
+tests_proto_replies_LDADD = libproto.a libutil.a
+TESTS += tests/proto/test_vs_memcached.py
+EXTRA_DIST += tests/proto/test_vs_memcached.py
+
 # `make bench`: parse rates (not a test).
 EXTRA_PROGRAMS += bench_proto
 BENCH_BINS += bench_proto

@@ -18,9 +18,14 @@
  *    as a command (one extra "ERROR" per bad request, and a way to smuggle
  *    commands inside values).
  *  - A line longer than the limit gets "CLIENT_ERROR line too long" before
- *    the close; memcached closes without a word. gat/gats lines get the
- *    same long-line allowance as get/gets, and that allowance is bounded
- *    (proto_limits.max_key_line) where memcached's is not.
+ *    the close; memcached closes without a word, and only when 2048 bytes
+ *    sit in its buffer without a newline (a longer line that arrives in
+ *    one read is run). Here the verdict never depends on how bytes were
+ *    split into reads. gat/gats lines get the same long-line allowance as
+ *    get/gets, and that allowance is bounded (proto_limits.max_key_line)
+ *    where memcached's is not.
+ *  - Every bad get is answered; memcached 1.6.18 drops the reply to the
+ *    second of two bad retrieval lines in a row (a client then waits).
  *  - Meta commands are answered with ERROR until their parser lands.
  */
 #include "proto/table.h"

@@ -96,7 +96,7 @@ ring_config_fini(struct ring_config *c)
     memset(c, 0, sizeof(*c));
 }
 
-/* ---- addresses and names --------------------------------------------------- */
+/* ---- addresses and names ------------------------------------------------- */
 
 void
 ring_addr_fini(struct ring_addr *a)
@@ -200,7 +200,7 @@ ring_default_name(enum ring_mode m, const struct ring_addr *a)
     return xstrdup(a->text);
 }
 
-/* ---- tokens and values ------------------------------------------------------ */
+/* ---- tokens and values --------------------------------------------------- */
 
 static bool
 is_space(char ch)
@@ -311,7 +311,7 @@ get_size(struct parser *ps, const struct line *ln, uint32_t *bytes)
     return RING_OK;
 }
 
-/* ---- directives --------------------------------------------------------------- */
+/* ---- directives ---------------------------------------------------------- */
 
 static enum ring_status
 do_listen(struct parser *ps, const struct line *ln)
@@ -554,7 +554,7 @@ do_line(struct parser *ps, const struct line *ln)
     return d->fn(ps, ln);
 }
 
-/* ---- whole-file checks ---------------------------------------------------- */
+/* ---- whole-file checks --------------------------------------------------- */
 
 static enum ring_status
 check_nodes(struct parser *ps)

@@ -1,6 +1,7 @@
 /*
- * Private to src/ring: MD5 (RFC 1321) and twemproxy's key hashes. The
- * public entry point is ring_twem_hash() in ring.h.
+ * Private to src/ring: what twemproxy compatibility needs. MD5 (RFC 1321),
+ * and the ketama continuum (ketama.c); the key hashes are public through
+ * ring_twem_hash() in ring.h.
  */
 #ifndef RING_HASHKIT_H
 #define RING_HASHKIT_H
@@ -8,7 +9,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ring/ring.h"
+
 /* The 16-byte MD5 digest of `len` bytes at `p`. */
 void ring_md5(const void *p, size_t len, unsigned char digest[16]);
+
+/* Points twemproxy gives a server of `weight` out of `total_weight` among
+ * `nlive` servers of weight > 0 (a multiple of 4). */
+uint32_t ring_ketama_npoints(uint32_t weight, uint32_t total_weight,
+    uint32_t nlive);
+
+/* Write a server's `npoints` points ("<name>-<j>" MD5 digests, four
+ * little-endian words each, shifted into the top 32 bits) with owner
+ * `idx`; return how many were written. */
+size_t ring_ketama_points(const struct ring_node *node, uint16_t idx,
+    uint32_t npoints, uint64_t *hash, uint16_t *owner);
 
 #endif /* RING_HASHKIT_H */

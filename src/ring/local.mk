@@ -5,6 +5,7 @@ libring_a_SOURCES = \
     src/ring/hashkit.h \
     src/ring/config.c \
     src/ring/hashkit.c \
+    src/ring/ketama.c \
     src/ring/md5.c \
     src/ring/ring.c
 libring_a_CFLAGS = $(AM_CFLAGS) $(XXHASH_CFLAGS)

@@ -7,7 +7,6 @@
 #include "ring/ring.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,7 +22,10 @@ struct ring {
     char *arena;
     size_t npoints;
     uint64_t *points; /* sorted; ketama values are shifted left by 32 */
-    uint32_t *owner;  /* owner[i] owns points[i] */
+    uint16_t *owner;  /* while building: owner[i] owns points[i] */
+    /* For lookups, one word per point: the top 48 bits of its hash and
+     * its owner in the low 16, so a lookup touches one array. */
+    uint64_t *packed;
     uint32_t *index;  /* index[b]: first point whose top bits are >= b */
     unsigned ishift;  /* 64 - index bits */
     unsigned bits;    /* width of the hash space: 64 or 32 */
@@ -38,7 +40,7 @@ ring_params_init(struct ring_params *p)
     p->hash = RING_HASH_FNV1A_64;
 }
 
-/* ---- validation and node copies ----------------------------------------- */
+/* ---- validation and node copies ------------------------------------------ */
 
 /* Order of names for ties: ring v1 sorts bytewise; ketama reproduces
  * twemproxy, whose server array is sorted by (length, bytes). */
@@ -71,12 +73,12 @@ ketama_order_cmp(const void *x, const void *y)
 }
 
 /*
- * Fill order[] with node indices sorted by name (the order ties are won
- * in). RING_EINVAL on a duplicate name.
+ * Fill rank[i] with node i's position in name order (the order ties are
+ * won in). RING_EINVAL on a duplicate name.
  */
 static enum ring_status
-order_nodes(enum ring_mode m, const struct ring_node *nodes, size_t n,
-    uint32_t *order)
+rank_nodes(enum ring_mode m, const struct ring_node *nodes, size_t n,
+    uint32_t *rank)
 {
     struct name_ref *refs = xmalloc(n * sizeof(*refs));
     enum ring_status st = RING_OK;
@@ -87,7 +89,7 @@ order_nodes(enum ring_mode m, const struct ring_node *nodes, size_t n,
     qsort(refs, n, sizeof(*refs),
         m == RING_MODE_KETAMA ? ketama_order_cmp : v1_order_cmp);
     for (size_t i = 0; i < n; i++) {
-        order[i] = refs[i].idx;
+        rank[refs[i].idx] = (uint32_t)i;
         if (i > 0 && str_eq(refs[i].name, refs[i - 1].name)) {
             st = RING_EINVAL;
         }
@@ -164,8 +166,8 @@ decimal_incr(char *buf, size_t *len)
 
 /* Ring v1: point i of a node is XXH3_64bits("<name>#<i>"). */
 static size_t
-v1_points(const struct ring_node *node, uint32_t idx, uint32_t vnodes,
-    uint64_t *hash, uint32_t *owner)
+v1_points(const struct ring_node *node, uint16_t idx, uint32_t vnodes,
+    uint64_t *hash, uint16_t *owner)
 {
     char buf[RING_MAX_NAME + 16];
     size_t n = (size_t)vnodes * node->weight, prefix = node->name.len + 1;
@@ -178,45 +180,6 @@ v1_points(const struct ring_node *node, uint32_t idx, uint32_t vnodes,
         hash[i] = XXH3_64bits(buf, prefix + dlen);
         owner[i] = idx;
         decimal_incr(buf + prefix, &dlen);
-    }
-    return n;
-}
-
-/*
- * twemproxy's points per server for a weight: four times the floor of
- * pct*160/4*nlive, in single precision with its double-precision epsilon
- * (the expression is twemproxy's, operation for operation).
- */
-static uint32_t
-ketama_npoints(uint32_t weight, uint32_t total_weight, uint32_t nlive)
-{
-    float pct = (float)weight / (float)total_weight;
-
-    return (uint32_t)(floorf((float)(pct * RING_KETAMA_POINTS / 4 *
-        (float)nlive + 0.0000000001)) * 4);
-}
-
-/* Ketama: each "<name>-<j>" MD5 digest gives four little-endian points. */
-static size_t
-ketama_points(const struct ring_node *node, uint32_t idx, uint32_t npoints,
-    uint64_t *hash, uint32_t *owner)
-{
-    char buf[RING_MAX_NAME + 16];
-    unsigned char d[16];
-    size_t n = 0;
-
-    for (uint32_t j = 0; j < npoints / 4; j++) {
-        int len = snprintf(buf, sizeof(buf), "%.*s-%u", (int)node->name.len,
-            node->name.ptr, j);
-        ring_md5(buf, (size_t)len, d);
-        for (int x = 0; x < 4; x++) {
-            uint32_t v = (uint32_t)d[3 + x * 4] << 24 |
-                (uint32_t)d[2 + x * 4] << 16 | (uint32_t)d[1 + x * 4] << 8 |
-                d[x * 4];
-            hash[n] = (uint64_t)v << 32;
-            owner[n] = idx;
-            n++;
-        }
     }
     return n;
 }
@@ -241,7 +204,7 @@ count_points(const struct ring_params *p, const struct ring_node *nodes,
             k = (uint64_t)p->vnodes * nodes[i].weight;
         } else {
             k = nodes[i].weight == 0 ? 0 :
-                ketama_npoints(nodes[i].weight, total_weight, nlive);
+                ring_ketama_npoints(nodes[i].weight, total_weight, nlive);
         }
         if (k > RING_MAX_POINTS) {
             return false;
@@ -253,54 +216,48 @@ count_points(const struct ring_params *p, const struct ring_node *nodes,
     return sum <= RING_MAX_POINTS;
 }
 
-/* ---- sorting and the index ------------------------------------------------ */
+/* ---- sorting and the index ----------------------------------------------- */
 
 #define RADIX_BITS 11
+#define PACK_MASK UINT64_C(0xffff) /* owner bits of a packed point */
+
+static uint32_t
+owner_at(const struct ring *r, size_t i)
+{
+    return (uint32_t)(r->packed[i] & PACK_MASK);
+}
 #define RADIX (1u << RADIX_BITS)
 
+/* Index bits: about two points per bucket, at most 22 bits (16 MiB),
+ * the bits the sort already groups by. */
 static unsigned
 index_bits(size_t npoints, unsigned bits)
 {
     unsigned b = 1;
 
-    while (b < 24 && ((size_t)1 << b) < npoints) {
+    while (b < 22 && ((size_t)2 << b) < npoints) {
         b++;
     }
     return b < bits ? b : bits;
 }
 
-/*
- * Stable counting scatter of src[lo..hi) into dst[lo..hi) by the RADIX_BITS
- * bits of the hash that sit `shift` bits up.
- */
-static void
-scatter(const uint64_t *sh, const uint32_t *so, uint64_t *dh, uint32_t *dox,
-    size_t lo, size_t hi, unsigned shift, size_t *count)
+static unsigned
+top_bucket(uint64_t h)
 {
-    memset(count, 0, (RADIX + 1) * sizeof(*count));
-    for (size_t i = lo; i < hi; i++) {
-        count[((sh[i] >> shift) & (RADIX - 1)) + 1]++;
-    }
-    count[0] = lo;
-    for (size_t b = 0; b < RADIX; b++) {
-        count[b + 1] += count[b];
-    }
-    for (size_t i = lo; i < hi; i++) {
-        size_t at = count[(sh[i] >> shift) & (RADIX - 1)]++;
-        dh[at] = sh[i];
-        dox[at] = so[i];
-    }
+    return (unsigned)(h >> (64 - RADIX_BITS));
 }
 
-/* Stable insertion sort of a short run by hash. */
+/* Insertion sort of a short run by (hash, name rank of the owner). */
 static void
-insertion_sort(uint64_t *h, uint32_t *o, size_t lo, size_t hi)
+insertion_sort(uint64_t *h, uint16_t *o, size_t lo, size_t hi,
+    const uint32_t *rank)
 {
     for (size_t i = lo + 1; i < hi; i++) {
         uint64_t vh = h[i];
-        uint32_t vo = o[i];
+        uint16_t vo = o[i];
         size_t j = i;
-        while (j > lo && h[j - 1] > vh) {
+        while (j > lo && (h[j - 1] > vh ||
+            (h[j - 1] == vh && rank[o[j - 1]] > rank[vo]))) {
             h[j] = h[j - 1];
             o[j] = o[j - 1];
             j--;
@@ -311,73 +268,108 @@ insertion_sort(uint64_t *h, uint32_t *o, size_t lo, size_t hi)
 }
 
 /*
- * Sort r->points/r->owner (generated in name order) by hash, stably, so
- * equal hashes stay in name order: the first is the winner. Hashes are
- * uniform, so two radix passes on the top 22 bits leave runs of a point
- * or two for an insertion sort: linear time, a few passes over memory.
+ * Sort [lo, hi) of `h`/`o`, whose points share their top RADIX_BITS bits:
+ * scatter them from the buffer `th`/`to` by the next RADIX_BITS bits,
+ * then insertion-sort the tiny runs.
  */
 static void
-sort_points(struct ring *r)
+sort_bucket(struct ring *r, size_t b, size_t lo, size_t hi,
+    const uint64_t *th, const uint16_t *to, const uint32_t *rank)
 {
-    size_t n = r->npoints, count[RADIX + 1], starts[RADIX + 1];
-    uint64_t *th = xmalloc((n > 0 ? n : 1) * sizeof(*th));
-    uint32_t *to = xmalloc((n > 0 ? n : 1) * sizeof(*to));
+    size_t count[RADIX + 1];
+    unsigned shift = 64 - 2 * RADIX_BITS, ibits = 64 - r->ishift;
+    uint64_t *h = r->points;
+    uint16_t *o = r->owner;
 
-    scatter(r->points, r->owner, th, to, 0, n, 64 - RADIX_BITS, count);
-    starts[0] = 0;
-    memcpy(starts + 1, count, RADIX * sizeof(*count));
-    for (size_t b = 0; b < RADIX; b++) {
-        scatter(th, to, r->points, r->owner, starts[b], starts[b + 1],
-            64 - 2 * RADIX_BITS, count);
-        size_t lo = starts[b];
-        for (size_t s = 0; s < RADIX; s++) {
-            if (count[s] - lo > 1) {
-                insertion_sort(r->points, r->owner, lo, count[s]);
-            }
-            lo = count[s];
+    memset(count, 0, sizeof(count));
+    for (size_t i = lo; i < hi; i++) {
+        count[((th[i] >> shift) & (RADIX - 1)) + 1]++;
+    }
+    count[0] = lo;
+    for (size_t s = 0; s < RADIX; s++) {
+        count[s + 1] += count[s];
+    }
+    for (size_t i = lo; i < hi; i++) {
+        size_t at = count[(th[i] >> shift) & (RADIX - 1)]++;
+        h[at] = th[i];
+        o[at] = to[i];
+    }
+    /* Each count[s] now ends sub-bucket s, whose points share their top
+     * 22 bits: its start is the lookup index entry when those bits begin
+     * a bucket of the (at most 22-bit) index. */
+    for (size_t s = 0, from = lo; s < RADIX; from = count[s], s++) {
+        size_t top22 = b << RADIX_BITS | s;
+        if ((top22 & (((size_t)1 << (2 * RADIX_BITS - ibits)) - 1)) == 0) {
+            r->index[top22 >> (2 * RADIX_BITS - ibits)] = (uint32_t)from;
+        }
+        if (count[s] - from > 1) {
+            insertion_sort(h, o, from, count[s], rank);
         }
     }
+}
+
+/*
+ * Sort the points by (hash, name rank): the first of equal hashes is the
+ * winner. Hashes are uniform, so two radix passes on the top 22 bits (the
+ * first into a buffer, the second back, one cache-sized bucket at a time)
+ * leave runs of a point or two for an insertion sort: linear time.
+ */
+static void
+sort_points(struct ring *r, const uint32_t *rank, size_t *start)
+{
+    size_t n = r->npoints, next[RADIX];
+    uint64_t *th = xmalloc((n > 0 ? n : 1) * sizeof(*th));
+    uint16_t *to = xmalloc((n > 0 ? n : 1) * sizeof(*to));
+
+    r->index = xmalloc((((size_t)1 << (64 - r->ishift)) + 1) *
+        sizeof(*r->index));
+    for (size_t b = 0; b < RADIX; b++) {
+        start[b + 1] += start[b];
+        next[b] = start[b];
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t at = next[top_bucket(r->points[i])]++;
+        th[at] = r->points[i];
+        to[at] = r->owner[i];
+    }
+    for (size_t b = 0; b < RADIX; b++) {
+        sort_bucket(r, b, start[b], start[b + 1], th, to, rank);
+    }
+    r->index[(size_t)1 << (64 - r->ishift)] = (uint32_t)n;
     free(th);
     free(to);
 }
 
-/* index[b] = first point whose top index bits are >= b; index[nb] = n. */
+/* Generate every node's points, then sort and index them. */
 static void
-build_index(struct ring *r)
+place_points(struct ring *r, const uint32_t *rank, const uint32_t *per_node)
 {
-    size_t nb = (size_t)1 << (64 - r->ishift), i = 0;
-
-    r->index = xmalloc((nb + 1) * sizeof(*r->index));
-    for (size_t b = 0; b < nb; b++) {
-        while (i < r->npoints && (r->points[i] >> r->ishift) < b) {
-            i++;
-        }
-        r->index[b] = (uint32_t)i;
-    }
-    r->index[nb] = (uint32_t)r->npoints;
-}
-
-/* Generate every node's points in name order, then sort and index them. */
-static void
-place_points(struct ring *r, const uint32_t *order, const uint32_t *per_node)
-{
-    size_t at = 0, cap = r->npoints > 0 ? r->npoints : 1;
+    size_t at = 0, cap = r->npoints > 0 ? r->npoints : 1, start[RADIX + 1];
 
     r->points = xmalloc(cap * sizeof(*r->points));
     r->owner = xmalloc(cap * sizeof(*r->owner));
-    for (size_t k = 0; k < r->nnodes; k++) {
-        uint32_t i = order[k];
+    for (size_t i = 0; i < r->nnodes; i++) {
         if (r->params.mode == RING_MODE_V1) {
-            at += v1_points(&r->nodes[i], i, r->params.vnodes,
+            at += v1_points(&r->nodes[i], (uint16_t)i, r->params.vnodes,
                 r->points + at, r->owner + at);
         } else {
-            at += ketama_points(&r->nodes[i], i, per_node[i],
+            at += ring_ketama_points(&r->nodes[i], (uint16_t)i, per_node[i],
                 r->points + at, r->owner + at);
         }
     }
-    sort_points(r);
+    /* The top-bucket histogram for the sort. */
+    memset(start, 0, sizeof(start));
+    for (size_t i = 0; i < r->npoints; i++) {
+        start[top_bucket(r->points[i]) + 1]++;
+    }
     r->ishift = 64 - index_bits(r->npoints, r->bits);
-    build_index(r);
+    sort_points(r, rank, start);
+    r->packed = xmalloc(cap * sizeof(*r->packed));
+    for (size_t i = 0; i < r->npoints; i++) {
+        r->packed[i] = (r->points[i] & ~PACK_MASK) | r->owner[i];
+    }
+    free(r->owner);
+    r->owner = NULL;
 }
 
 enum ring_status
@@ -386,7 +378,7 @@ ring_build(const struct ring_params *p, const struct ring_node *nodes,
 {
     struct ring_params params = *p;
     enum ring_status st;
-    uint32_t *order, *per_node;
+    uint32_t *rank, *per_node;
     struct ring *r;
     size_t total;
 
@@ -397,9 +389,9 @@ ring_build(const struct ring_params *p, const struct ring_node *nodes,
     if (st != RING_OK) {
         return st;
     }
-    order = xmalloc(n * sizeof(*order));
+    rank = xmalloc(n * sizeof(*rank));
     per_node = xmalloc(n * sizeof(*per_node));
-    st = order_nodes(params.mode, nodes, n, order);
+    st = rank_nodes(params.mode, nodes, n, rank);
     if (st == RING_OK && !count_points(&params, nodes, n, per_node, &total)) {
         st = RING_ETOOBIG;
     }
@@ -411,10 +403,10 @@ ring_build(const struct ring_params *p, const struct ring_node *nodes,
     r->bits = params.mode == RING_MODE_V1 ? 64 : 32;
     r->npoints = total;
     copy_nodes(r, nodes, n);
-    place_points(r, order, per_node);
+    place_points(r, rank, per_node);
     *out = r;
 fail:
-    free(order);
+    free(rank);
     free(per_node);
     return st;
 }
@@ -426,14 +418,14 @@ ring_destroy(struct ring *r)
         return;
     }
     free(r->points);
-    free(r->owner);
+    free(r->packed);
     free(r->index);
     free(r->nodes);
     free(r->arena);
     free(r);
 }
 
-/* ---- lookup --------------------------------------------------------------- */
+/* ---- lookup -------------------------------------------------------------- */
 
 struct str
 ring_hash_tag_apply(const struct ring_params *p, struct str key)
@@ -465,14 +457,23 @@ ring_key_hash(const struct ring *r, struct str key)
     return key.len == 0 ? 0 : ring_twem_hash(r->params.hash, key);
 }
 
-/* Index of the first point >= h (in the 64-bit space), wrapping to 0. */
+/*
+ * Index of the first point >= h (in the 64-bit space), wrapping to 0.
+ * Compares the packed top 48 bits; only when those equal the key's does
+ * it read the full hash, so a lookup stays exact.
+ */
 static size_t
 find_point(const struct ring *r, uint64_t h)
 {
     size_t b = (size_t)(h >> r->ishift);
     size_t i = r->index[b], end = r->index[b + 1];
+    uint64_t top = h & ~PACK_MASK;
 
-    while (i < end && r->points[i] < h) {
+    while (i < end) {
+        uint64_t p = r->packed[i] & ~PACK_MASK;
+        if (p > top || (p == top && r->points[i] >= h)) {
+            break;
+        }
         i++;
     }
     return i < r->npoints ? i : 0;
@@ -486,7 +487,7 @@ ring_lookup(const struct ring *r, struct str key)
     if (r->npoints == 0) {
         return RING_NO_NODE;
     }
-    return r->owner[find_point(r, h << (64 - r->bits))];
+    return owner_at(r, find_point(r, h << (64 - r->bits)));
 }
 
 void
@@ -502,12 +503,12 @@ ring_locate(const struct ring *r, struct str key, struct ring_hit *hit)
         return;
     }
     i = find_point(r, hit->key_hash << (64 - r->bits));
-    hit->node = r->owner[i];
+    hit->node = owner_at(r, i);
     hit->point = r->points[i] >> (64 - r->bits);
     hit->point_idx = (uint32_t)i;
 }
 
-/* ---- accessors ------------------------------------------------------------ */
+/* ---- accessors ----------------------------------------------------------- */
 
 const struct ring_params *
 ring_params(const struct ring *r)
@@ -549,7 +550,7 @@ uint64_t
 ring_point(const struct ring *r, size_t i, uint32_t *node)
 {
     if (node != NULL) {
-        *node = r->owner[i];
+        *node = owner_at(r, i);
     }
     return r->points[i] >> (64 - r->bits);
 }
@@ -560,7 +561,7 @@ ring_hash_bits(const struct ring *r)
     return r->bits;
 }
 
-/* ---- exact ownership and movement ----------------------------------------- */
+/* ---- exact ownership and movement ---------------------------------------- */
 
 void
 ring_ownership(const struct ring *r, double *share)
@@ -577,9 +578,9 @@ ring_ownership(const struct ring *r, double *share)
     /* Point i owns (p[i-1], p[i]]; point 0 also owns the wrap-around. */
     for (size_t i = 1; i < r->npoints; i++) {
         uint64_t arc = (r->points[i] >> sh) - (r->points[i - 1] >> sh);
-        share[r->owner[i]] += (double)arc / space;
+        share[owner_at(r, i)] += (double)arc / space;
     }
-    share[r->owner[0]] += ((double)(r->points[0] >> sh) + space -
+    share[owner_at(r, 0)] += ((double)(r->points[0] >> sh) + space -
         (double)(r->points[r->npoints - 1] >> sh)) / space;
 }
 
@@ -619,19 +620,19 @@ ring_diff(const struct ring *a, const struct ring *b, double *moved)
         uint64_t pa = i < a->npoints ? a->points[i] >> sh : UINT64_MAX;
         uint64_t pb = j < b->npoints ? b->points[j] >> sh : UINT64_MAX;
         uint64_t cur = pa < pb ? pa : pb;
-        uint32_t oa = a->owner[i < a->npoints ? i : 0];
-        uint32_t ob = b->owner[j < b->npoints ? j : 0];
+        uint32_t oa = owner_at(a, i < a->npoints ? i : 0);
+        uint32_t ob = owner_at(b, j < b->npoints ? j : 0);
         moved[(size_t)oa * nb + ob] += ((double)cur - prev) / space;
         prev = (double)cur;
         i += pa == cur;
         j += pb == cur;
     }
-    moved[(size_t)a->owner[0] * nb + b->owner[0]] +=
+    moved[(size_t)owner_at(a, 0) * nb + owner_at(b, 0)] +=
         (space - 1.0 - prev) / space;
     return RING_OK;
 }
 
-/* ---- names ----------------------------------------------------------------- */
+/* ---- names --------------------------------------------------------------- */
 
 static const char *const hash_names[RING_HASH_COUNT] = {
     [RING_HASH_FNV1A_64] = "fnv1a_64",

@@ -61,7 +61,7 @@ enum ring_hash {
 
 /* The default vnodes (points per unit of weight) of ring v1, chosen by
  * measuring exact ownership (see README and tools/bench/bench_ring.c). */
-#define RING_DEFAULT_VNODES 4096
+#define RING_DEFAULT_VNODES 8192
 #define RING_MAX_VNODES 65536
 #define RING_MAX_WEIGHT 10000
 #define RING_MAX_NAME 255          /* bytes in a node name */

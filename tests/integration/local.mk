@@ -1,2 +1,15 @@
 # integration tests: Python scripts that print TAP (see harness.py).
 EXTRA_DIST += tests/integration/harness.py
+
+# ringcached (src/node): real clients, bad input, operations, libmemcached's
+# tools, a differential test against memcached, and a torture test.
+NODE_IT = \
+    tests/integration/test_node_commands.py \
+    tests/integration/test_node_badinput.py \
+    tests/integration/test_node_ops.py \
+    tests/integration/test_node_libmemcached.py \
+    tests/integration/test_node_differential.py \
+    tests/integration/test_node_torture.py \
+    tests/integration/test_node_files.py
+TESTS += $(NODE_IT)
+EXTRA_DIST += $(NODE_IT) tests/integration/nodelib.py

@@ -24,6 +24,10 @@ HASHES = ["fnv1a_64", "fnv1_64", "fnv1a_32", "fnv1_32", "md5", "crc16",
           "crc32", "crc32a", "one_at_a_time", "murmur", "hsieh", "jenkins"]
 KEYS_PER_POOL = 1500
 WEIGHTS = [1, 2, 3, 5]
+# Two server names whose ketama points collide: md5("t307-30") and
+# md5("t570-31") share the 32-bit point 0xe0c1e7ab (found by search).
+TIE_NAMES = ("t307", "t570")
+TIE_POINT = "e0c1e7ab"
 
 
 def memcached_argv(host, port):
@@ -131,18 +135,21 @@ class NutcrackerKetama(unittest.TestCase):
             cls.backends.append(("%s:11211" % host, 2, (host, 11211)))
         cls.pools = {}
         yaml = []
-        for i, h in enumerate(HASHES + ["named", "tagged"]):
+        for i, h in enumerate(HASHES + ["named", "tagged", "tie"]):
             port = harness.free_port()
             name = "p_" + h
-            hashname = {"named": "murmur", "tagged": "md5"}.get(h, h)
+            hashname = {"named": "murmur", "tagged": "md5",
+                        "tie": "fnv1a_64"}.get(h, h)
             yaml += ["%s:" % name, "  listen: 127.0.0.1:%d" % port,
                      "  hash: %s" % hashname, "  distribution: ketama",
                      "  auto_eject_hosts: false", "  timeout: 2000"]
             if h == "tagged":
                 yaml.append('  hash_tag: "{}"')
             yaml.append("  servers:")
-            for j, (addr, w, _) in enumerate(cls.backends):
+            for j, (addr, w, _) in enumerate(cls.pool_backends(h)):
                 suffix = " srv-%d" % j if h == "named" else ""
+                if h == "tie":
+                    suffix, w = " " + TIE_NAMES[j], 1
                 yaml.append("   - %s:%d%s" % (addr, w, suffix))
             cls.pools[name] = (port, hashname, h)
         cls.yml = os.path.join(cls.tmp, "nutcracker.yml")
@@ -156,6 +163,10 @@ class NutcrackerKetama(unittest.TestCase):
         for port, _, _ in cls.pools.values():
             if not harness.wait_port(port):
                 raise RuntimeError("nutcracker pool port %d" % port)
+
+    @classmethod
+    def pool_backends(cls, kind):
+        return cls.backends[:2] if kind == "tie" else cls.backends
 
     @staticmethod
     def _listening(host, port):
@@ -180,8 +191,10 @@ class NutcrackerKetama(unittest.TestCase):
         lines = ["ring ketama %s" % hashname]
         if kind == "tagged":
             lines.append("hash_tag {}")
-        for j, (addr, w, _) in enumerate(self.backends):
+        for j, (addr, w, _) in enumerate(self.pool_backends(kind)):
             name = "srv-%d" % j if kind == "named" else "-"
+            if kind == "tie":
+                name, w = TIE_NAMES[j], 1
             lines.append("node %s %s %d" % (name, addr, w))
         path = os.path.join(self.tmp, pool + ".conf")
         with open(path, "w") as f:
@@ -197,7 +210,7 @@ class NutcrackerKetama(unittest.TestCase):
     def _truth(self, pool, keys):
         set_all(self.pools[pool][0], keys)
         truth = {}
-        for addr, _, port in self.backends:
+        for addr, _, port in self.pool_backends(self.pools[pool][2]):
             if isinstance(port, tuple):
                 with socket.create_connection(port):
                     pass
@@ -237,7 +250,9 @@ class NutcrackerKetama(unittest.TestCase):
         rnd = random.Random(pool)
         keys = make_keys(pool, KEYS_PER_POOL, self.pools[pool][2] == "tagged",
                          rnd)
-        truth = self._truth(pool, keys)
+        self._check_keys(pool, keys, self._truth(pool, keys))
+
+    def _check_keys(self, pool, keys, truth):
         for conf in (self._conf(pool), self._import(pool)):
             owners = locate(conf, keys)
             wrong = [k for k in keys if owners.get(k) != truth[k]]
@@ -261,6 +276,24 @@ class NutcrackerKetama(unittest.TestCase):
 
     def test_hash_tag(self):
         self._check_pool("p_tagged")
+
+    def test_tied_points_go_to_the_first_name(self):
+        """Keys that land on the tied point: twemproxy gives them to the
+        server whose name sorts first, and so must ringtool."""
+        candidates = [b"tie-%d" % i for i in range(30000)]
+        out = subprocess.run([harness.binary("ringtool"), "locate", "-c",
+                              self._conf("p_tie"), "-"],
+                             input=b"\n".join(candidates) + b"\n",
+                             stdout=subprocess.PIPE, check=True, timeout=60)
+        keys = [l.split(b"\t")[0] for l in out.stdout.split(b"\n")
+                if l.endswith(b"\t" + TIE_POINT.encode())]
+        self.assertGreater(len(keys), 5)
+        self.assertTrue(all(l.split(b"\t")[1] == TIE_NAMES[0].encode()
+                            for l in out.stdout.split(b"\n")
+                            if l.endswith(b"\t" + TIE_POINT.encode())))
+        truth = self._truth("p_tie", keys)
+        self.assertEqual(set(truth.values()), {self.backends[0][0]})
+        self._check_keys("p_tie", keys, truth)
 
     def test_port_11211_naming_rule_was_exercised(self):
         if len(self.backends) == len(WEIGHTS):

@@ -98,7 +98,8 @@ class Ringtool(unittest.TestCase):
         r = run("balance", "-c", ex("three.conf"))
         self.assertEqual(r.returncode, 0)
         self.assertIn(b"max/mean", r.stdout)
-        doc = json.loads(run("--json", "balance", "-c", ex("three.conf")).stdout)
+        doc = json.loads(run("--json", "balance", "-c",
+                             ex("three.conf")).stdout)
         self.assertAlmostEqual(sum(n["share"] for n in doc["nodes"]), 1.0, 6)
         self.assertEqual([n["weight"] for n in doc["nodes"]], [1, 2, 1])
         self.assertLess(doc["max_over_mean"], 1.05)

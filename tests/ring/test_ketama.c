@@ -177,3 +177,26 @@ Test(ring_ketama, default_names)
     free(name);
     ring_addr_fini(&a);
 }
+
+/* md5("t307-30") and md5("t570-31") share the point 0xe0c1e7ab; the
+ * integration test shows nutcracker gives it to t307, the first name. */
+Test(ring_ketama, tied_points_go_to_the_first_name)
+{
+    struct ring_node n[2] = { { STR_LIT("t570"), STR_LIT(""), 1 },
+        { STR_LIT("t307"), STR_LIT(""), 1 } };
+    struct ring *r = ketama(n, 2);
+    size_t ties = 0;
+
+    for (size_t i = 1; i < ring_point_count(r); i++) {
+        uint32_t a, b;
+        uint64_t pa = ring_point(r, i - 1, &a), pb = ring_point(r, i, &b);
+        if (pa == pb) {
+            cr_assert_eq(pa, 0xe0c1e7ab);
+            cr_assert(str_eq_cstr(ring_node_name(r, a), "t307"));
+            cr_assert(str_eq_cstr(ring_node_name(r, b), "t570"));
+            ties++;
+        }
+    }
+    cr_assert_eq(ties, 1);
+    ring_destroy(r);
+}

@@ -252,17 +252,17 @@ Test(ring_ring, thousand_nodes)
 {
     static char buf[1000][16];
     struct ring_node *n = numbered_nodes(1000, buf);
-    struct ring *r = build(RING_MODE_V1, 0, n, 1000);
+    struct ring *r = build(RING_MODE_V1, 1024, n, 1000);
     double *share = calloc(1000, sizeof(*share)), sum = 0.0, max = 0.0;
 
-    cr_assert_eq(ring_point_count(r), 1000u * RING_DEFAULT_VNODES);
+    cr_assert_eq(ring_point_count(r), 1000u * 1024);
     ring_ownership(r, share);
     for (size_t i = 0; i < 1000; i++) {
         sum += share[i];
         max = share[i] > max ? share[i] : max;
     }
     cr_assert_float_eq(sum, 1.0, 1e-9);
-    cr_assert(max * 1000 < 1.08, "max/mean %g", max * 1000);
+    cr_assert(max * 1000 < 1.2, "max/mean %g", max * 1000);
     /* Points are sorted, and lookups land on the first point >= hash. */
     for (size_t i = 1; i < ring_point_count(r); i += 997) {
         cr_assert(ring_point(r, i - 1, NULL) <= ring_point(r, i, NULL));

@@ -210,7 +210,8 @@ write_pool(FILE *f, yaml_document_t *d, const struct twem_pool *p,
     yaml_node_t *servers = lookup(d, p->map, "servers");
 
     if (servers == NULL || servers->type != YAML_SEQUENCE_NODE ||
-        servers->data.sequence.items.top == servers->data.sequence.items.start) {
+        servers->data.sequence.items.top ==
+        servers->data.sequence.items.start) {
         snprintf(msg, len, "pool '%s' has no servers", p->name);
         return false;
     }

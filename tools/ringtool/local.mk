@@ -15,3 +15,5 @@ TESTS += tests/integration/test_ringtool.py \
     tests/integration/test_ketama_nutcracker.py
 EXTRA_DIST += tests/integration/test_ringtool.py \
     tests/integration/test_ketama_nutcracker.py
+
+dist_man_MANS += man/ringtool.1 man/ringproxy.conf.5

@@ -1,7 +1,7 @@
 /*
  * ringtool plot: an SVG of the ring. Left, the hash space as a circle of
- * coloured arcs, one colour per node (each of NBINS angular bins takes the
- * colour of the node that owns most of it, computed from exact arcs);
+ * coloured arcs, one colour per node (with more points than pixels,
+ * each of NBINS bins is split among its owners by exact share);
  * right, each node's exact share beside its ideal (weight) share.
  */
 #include "tools/ringtool/ringtool.h"
@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NBINS 720
+#define NBINS 120
+#define MAX_EXACT 4000 /* draw arcs one by one up to this many */
 #define MAX_BARS 40
 #define W 1000
 #define H 560
@@ -27,20 +28,70 @@ color(size_t i, char *buf, size_t len)
         i % 2 ? 42 : 55);
 }
 
-/* owner_of_bin[b]: the node that owns the largest part of bin b. */
+/* A run of arc in one colour, merged as segments arrive in order. */
+struct arc_run {
+    FILE *f;
+    uint32_t node;
+    double from, to; /* fractions of the ring */
+};
+
 static void
-bin_owners(const struct ring *r, uint32_t *owner_of_bin)
+point_at(double frac, double *x, double *y)
+{
+    double a = 2 * M_PI * frac - M_PI / 2; /* 0 at the top, clockwise */
+    *x = CX + RADIUS * cos(a);
+    *y = CY + RADIUS * sin(a);
+}
+
+static void
+flush_run(struct arc_run *run)
+{
+    char col[48];
+    double x0, y0, x1, y1;
+
+    if (run->node == UINT32_MAX || run->to <= run->from) {
+        return;
+    }
+    color(run->node, col, sizeof(col));
+    if (run->to - run->from > 0.999999) {
+        fprintf(run->f, "<circle cx='%.0f' cy='%.0f' r='%.0f' fill='none' "
+            "stroke='%s' stroke-width='44'/>\n", CX, CY, RADIUS, col);
+        return;
+    }
+    point_at(run->from, &x0, &y0);
+    point_at(run->to, &x1, &y1);
+    fprintf(run->f, "<path d='M%.2f %.2f A%.0f %.0f 0 %d 1 %.2f %.2f' "
+        "fill='none' stroke='%s' stroke-width='44'/>\n", x0, y0, RADIUS,
+        RADIUS, run->to - run->from > 0.5, x1, y1, col);
+}
+
+static void
+add_segment(struct arc_run *run, uint32_t node, double from, double to)
+{
+    if (node == run->node) {
+        run->to = to;
+        return;
+    }
+    flush_run(run);
+    run->node = node;
+    run->from = from;
+    run->to = to;
+}
+
+/*
+ * Up to MAX_EXACT points every arc is drawn as it is. Beyond that arcs are
+ * thinner than a pixel, so each of NBINS bins is drawn as consecutive
+ * sub-arcs in proportion to what each node owns of it (exact, from arc
+ * lengths): the colours keep every node's true share.
+ */
+static void
+draw_binned(const struct ring *r, struct arc_run *run)
 {
     size_t n = ring_node_count(r), np = ring_point_count(r);
     double space = ldexp(1.0, (int)ring_hash_bits(r)), bw = space / NBINS;
     double *cover = xcalloc((size_t)NBINS * n, sizeof(*cover));
     uint32_t first;
 
-    if (np == 0) {
-        memset(owner_of_bin, 0, NBINS * sizeof(*owner_of_bin));
-        free(cover);
-        return;
-    }
     (void)ring_point(r, 0, &first);
     /* Arc i is (p[i-1], p[i]]; the wrap arc belongs to point 0. */
     for (size_t i = 0; i <= np; i++) {
@@ -55,58 +106,67 @@ bin_owners(const struct ring *r, uint32_t *owner_of_bin)
         }
     }
     for (size_t b = 0; b < NBINS; b++) {
-        size_t best = 0;
-        for (size_t k = 1; k < n; k++) {
-            best = cover[b * n + k] > cover[b * n + best] ? k : best;
+        double at = (double)b / NBINS;
+        /* The same node order in every bin: a regular, readable pattern
+         * whose widths are the nodes' exact shares of that bin. */
+        for (size_t node = 0; node < n; node++) {
+            double frac = cover[b * n + node] / space;
+            if (frac > 0) {
+                add_segment(run, (uint32_t)node, at, at + frac);
+                at += frac;
+            }
         }
-        owner_of_bin[b] = (uint32_t)best;
     }
     free(cover);
 }
 
 static void
-point_at(double frac, double *x, double *y)
+draw_exact(const struct ring *r, struct arc_run *run)
 {
-    double a = 2 * M_PI * frac - M_PI / 2; /* 0 at the top, clockwise */
-    *x = CX + RADIUS * cos(a);
-    *y = CY + RADIUS * sin(a);
+    size_t np = ring_point_count(r);
+    double space = ldexp(1.0, (int)ring_hash_bits(r));
+    uint32_t first, node;
+
+    (void)ring_point(r, 0, &first);
+    add_segment(run, first, 0.0, (double)ring_point(r, 0, NULL) / space);
+    for (size_t i = 1; i < np; i++) {
+        double lo = (double)ring_point(r, i - 1, NULL) / space;
+        double hi = (double)ring_point(r, i, &node) / space;
+        add_segment(run, node, lo, hi);
+    }
+    add_segment(run, first, (double)ring_point(r, np - 1, NULL) / space,
+        1.0);
 }
 
 static void
-draw_ring(FILE *f, const struct ring *r)
+draw_ring(FILE *f, const struct ring *r, double max_over_mean)
 {
-    uint32_t owners[NBINS];
-    char col[48];
-    size_t b = 0;
+    struct arc_run run = { f, UINT32_MAX, 0, 0 };
+    bool binned = ring_point_count(r) > MAX_EXACT;
 
-    bin_owners(r, owners);
     fprintf(f, "<circle cx='%.0f' cy='%.0f' r='%.0f' fill='none' "
         "stroke='#ddd' stroke-width='46'/>\n", CX, CY, RADIUS);
-    while (b < NBINS) {
-        size_t e = b + 1;
-        while (e < NBINS && owners[e] == owners[b]) {
-            e++;
+    if (ring_point_count(r) > 0) {
+        if (binned) {
+            draw_binned(r, &run);
+        } else {
+            draw_exact(r, &run);
         }
-        color(owners[b], col, sizeof(col));
-        if (e - b == NBINS) {
-            fprintf(f, "<circle cx='%.0f' cy='%.0f' r='%.0f' fill='none' "
-                "stroke='%s' stroke-width='44'/>\n", CX, CY, RADIUS, col);
-            break;
-        }
-        double x0, y0, x1, y1;
-        point_at((double)b / NBINS, &x0, &y0);
-        point_at((double)e / NBINS, &x1, &y1);
-        fprintf(f, "<path d='M%.2f %.2f A%.0f %.0f 0 %d 1 %.2f %.2f' "
-            "fill='none' stroke='%s' stroke-width='44'/>\n", x0, y0, RADIUS,
-            RADIUS, (e - b) * 2 > NBINS, x1, y1, col);
-        b = e;
+        flush_run(&run);
     }
     fprintf(f, "<text x='%.0f' y='%.0f' text-anchor='middle' "
-        "font-size='14'>ring %s</text>\n", CX, CY - 8,
+        "font-size='16'>ring %s</text>\n", CX, CY - 14,
         ring_mode_name(ring_params(r)->mode));
     fprintf(f, "<text x='%.0f' y='%.0f' text-anchor='middle' "
         "font-size='12' fill='#555'>%zu nodes, %zu points</text>\n", CX,
-        CY + 12, ring_node_count(r), ring_point_count(r));
+        CY + 6, ring_node_count(r), ring_point_count(r));
+    fprintf(f, "<text x='%.0f' y='%.0f' text-anchor='middle' "
+        "font-size='12' fill='#555'>max/mean %.4f</text>\n", CX, CY + 24,
+        max_over_mean);
+    fprintf(f, "<text x='%.0f' y='%.0f' text-anchor='middle' "
+        "font-size='11' fill='#777'>hash 0 at the top, clockwise%s</text>\n",
+        CX, CY + RADIUS + 50, binned ?
+        "; each 3\u00b0 split by exact share" : "");
 }
 
 static void
@@ -183,7 +243,7 @@ rt_plot(const struct rt_opts *o)
         "'http://www.w3.org/2000/svg' width='%d' height='%d' viewBox='0 0 "
         "%d %d' font-family='sans-serif'>\n<rect width='100%%' "
         "height='100%%' fill='white'/>\n", W, H, W, H);
-    draw_ring(f, rr.ring);
+    draw_ring(f, rr.ring, rt_max_ratio(rr.ring, share, NULL));
     draw_bars(f, rr.ring, share);
     fprintf(f, "</svg>\n");
     bool ok = fclose(f) == 0;

@@ -205,12 +205,33 @@ rt_locate(const struct rt_opts *o)
 
 /* ---- balance ------------------------------------------------------------- */
 
+double
+rt_max_ratio(const struct ring *r, const double *share, uint32_t *worst)
+{
+    double total = 0.0, max = 0.0;
+
+    for (size_t i = 0; i < ring_node_count(r); i++) {
+        total += ring_node_weight(r, (uint32_t)i);
+    }
+    for (size_t i = 0; i < ring_node_count(r); i++) {
+        double ideal = ring_node_weight(r, (uint32_t)i) / total;
+        if (ideal > 0 && share[i] / ideal > max) {
+            max = share[i] / ideal;
+            if (worst != NULL) {
+                *worst = (uint32_t)i;
+            }
+        }
+    }
+    return max;
+}
+
 int
 rt_balance(const struct rt_opts *o)
 {
     struct rt_ring rr;
-    double *share, total_w = 0.0, worst = 0.0;
-    size_t n, worst_i = 0;
+    double *share, total_w = 0.0, worst;
+    uint32_t worst_i = 0;
+    size_t n;
 
     if (!need_config(o, "balance")) {
         return RT_EXIT_USAGE;
@@ -224,13 +245,7 @@ rt_balance(const struct rt_opts *o)
     for (size_t i = 0; i < n; i++) {
         total_w += ring_node_weight(rr.ring, (uint32_t)i);
     }
-    for (size_t i = 0; i < n; i++) {
-        double ideal = ring_node_weight(rr.ring, (uint32_t)i) / total_w;
-        if (ideal > 0 && share[i] / ideal > worst) {
-            worst = share[i] / ideal;
-            worst_i = i;
-        }
-    }
+    worst = rt_max_ratio(rr.ring, share, &worst_i);
     if (o->json) {
         printf("{\"ok\":true,\"mode\":\"%s\",\"points\":%zu,\"nodes\":[",
             ring_mode_name(ring_params(rr.ring)->mode),
@@ -257,7 +272,7 @@ rt_balance(const struct rt_opts *o)
                 100 * ideal, 100 * share[i], ratio);
         }
     }
-    struct str wn = ring_node_name(rr.ring, (uint32_t)worst_i);
+    struct str wn = ring_node_name(rr.ring, worst_i);
     if (o->json) {
         printf("],\"max_over_mean\":%.6f,\"worst\":", worst);
         rt_json_str(stdout, wn);
@@ -273,7 +288,7 @@ rt_balance(const struct rt_opts *o)
     return RT_EXIT_OK;
 }
 
-/* ---- check ----------------------------------------------------------------- */
+/* ---- check --------------------------------------------------------------- */
 
 int
 rt_check(const struct rt_opts *o)
@@ -312,7 +327,7 @@ rt_check(const struct rt_opts *o)
     return RT_EXIT_OK;
 }
 
-/* ---- main ------------------------------------------------------------------- */
+/* ---- main ---------------------------------------------------------------- */
 
 static const struct command {
     const char *name;

@@ -44,6 +44,13 @@ void rt_json_str(FILE *f, struct str s);
 /* Report an error: text on stderr, or {"ok":false,"error":...} on stdout. */
 void rt_error(const struct rt_opts *o, const char *msg, unsigned line);
 
+/* The largest exact share over ideal (weight) share among nodes of weight
+ * > 0: max/mean for equal weights. *worst (if not NULL) gets that node. */
+double rt_max_ratio(const struct ring *r, const double *share,
+    uint32_t *worst);
+
+/* The commands: each runs with the parsed options and returns the exit
+ * status (RT_EXIT_*); errors are reported through rt_error(). */
 int rt_locate(const struct rt_opts *o);
 int rt_balance(const struct rt_opts *o);
 int rt_check(const struct rt_opts *o);
