@@ -120,8 +120,15 @@ bconn_open(struct worker *w, struct pnode *n, struct bconn **slotp)
     return b;
 }
 
+/*
+ * NOTE(proxy): a client's requests to one node always take the same
+ * connection (`affinity`, the client's id), never round-robin: memcached
+ * runs each connection's requests in order but different connections in
+ * parallel, so spreading "set k" and "get k" of one client over two
+ * connections could answer the get before the set is done.
+ */
 struct bconn *
-backend_pick(struct worker *w, struct pnode *n)
+backend_pick(struct worker *w, struct pnode *n, uint32_t affinity)
 {
     struct wnode *wn = &w->nodes[n->id];
     struct bconn **slotp;
@@ -135,7 +142,7 @@ backend_pick(struct worker *w, struct pnode *n)
         }
         wn->nconns = k;
     }
-    slotp = &wn->conns[wn->rr++ % wn->nconns];
+    slotp = &wn->conns[affinity % wn->nconns];
     if (*slotp != NULL && (*slotp)->state != BCONN_CLOSING) {
         return *slotp;
     }

@@ -317,9 +317,10 @@ owner_of(struct worker *w, struct str key, uint32_t *idx, char *why,
  * On failure the sub-request fails at once (r is then possibly finished).
  */
 static void
-send_sub(struct worker *w, struct pnode *n, struct preq *r, enum proto_cmd cmd,
-    uint32_t sub, const void *data, size_t len)
+send_sub(struct client *cl, struct pnode *n, struct preq *r,
+    enum proto_cmd cmd, uint32_t sub, const void *data, size_t len)
 {
+    struct worker *w = cl->w;
     struct sreq *s = calloc(1, sizeof(*s));
     struct bconn *b;
     char why[320];
@@ -336,7 +337,7 @@ send_sub(struct worker *w, struct pnode *n, struct preq *r, enum proto_cmd cmd,
     s->node = n;
     s->cmd = cmd;
     s->sub = sub;
-    b = backend_pick(w, n);
+    b = backend_pick(w, n, cl->id);
     if (b != NULL && backend_send(b, s, data, len)) {
         return;
     }
@@ -400,7 +401,7 @@ route_key(struct client *cl, const struct proto_req *req, struct str raw)
         }
         r->pending = 1;
     }
-    send_sub(w, n, r, req->cmd, 0, out.ptr, out.len);
+    send_sub(cl, n, r, req->cmd, 0, out.ptr, out.len);
 }
 
 static bool
@@ -497,7 +498,7 @@ route_multi(struct client *cl, const struct proto_req *req)
             preq_sub_fail(r, &tmp, "out of memory");
             continue;
         }
-        send_sub(w, w->ring->nodes[owner], r, req->cmd, (uint32_t)i,
+        send_sub(cl, w->ring->nodes[owner], r, req->cmd, (uint32_t)i,
             buf_head(&w->scratch), w->scratch.len);
     }
 }
@@ -543,7 +544,7 @@ route_get(struct client *cl, const struct proto_req *req, struct str raw)
     }
     r->nkeys = req->nkeys;
     r->pending = 1;
-    send_sub(w, w->ring->nodes[w->owners[0]], r, req->cmd, 0, raw.ptr,
+    send_sub(cl, w->ring->nodes[w->owners[0]], r, req->cmd, 0, raw.ptr,
         raw.len);
 }
 
@@ -584,7 +585,7 @@ route_flush(struct client *cl, const struct proto_req *req)
             }
             continue;
         }
-        send_sub(w, n, r, req->cmd, (uint32_t)i, buf_head(&w->scratch),
+        send_sub(cl, n, r, req->cmd, (uint32_t)i, buf_head(&w->scratch),
             w->scratch.len);
     }
 }
@@ -608,7 +609,7 @@ drop_too_large(struct client *cl, const struct proto_req *req)
     buf_clear(&w->scratch);
     if (n != NULL && buf_printf(&w->scratch, "delete %.*s\r\n",
         (int)req->key.len, req->key.ptr)) {
-        send_sub(w, n, NULL, PROTO_CMD_DELETE, 0, buf_head(&w->scratch),
+        send_sub(cl, n, NULL, PROTO_CMD_DELETE, 0, buf_head(&w->scratch),
             w->scratch.len);
     }
 }
@@ -907,6 +908,7 @@ client_open(struct net_conn *c, void *arg)
     }
     cl->w = w;
     cl->conn = c;
+    cl->id = w->next_client_id++;
     cl->next = w->clients;
     if (w->clients != NULL) {
         w->clients->prev = cl;

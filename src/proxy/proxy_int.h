@@ -201,7 +201,6 @@ struct bconn {
 struct wnode {
     struct bconn **conns;       /* [nconns] */
     uint32_t nconns;
-    uint32_t rr;
 };
 
 enum preq_kind {
@@ -254,6 +253,7 @@ struct client {
     struct preq *head;
     struct preq *tail;
     uint32_t ninflight;
+    uint32_t id;                /* picks its backend connection per node */
     size_t skip;                /* bytes of a refused value to swallow */
     size_t seen;
     bool paused;
@@ -272,6 +272,7 @@ struct worker {
     struct client *clients;
     struct wstats st;
     struct buf scratch;
+    uint32_t next_client_id;
     uint32_t *owners;           /* multi-get scratch */
     struct str *keys;
     size_t keys_cap;
@@ -323,7 +324,8 @@ bool pnode_slot_available(const struct proxy *p, size_t n);
 void psettings_from(struct psettings *s, const struct ring_config *c);
 
 /* backend.c */
-struct bconn *backend_pick(struct worker *w, struct pnode *n);
+struct bconn *backend_pick(struct worker *w, struct pnode *n,
+    uint32_t affinity);
 bool backend_send(struct bconn *b, struct sreq *s, const void *data,
     size_t len);
 void backend_drain_node(struct worker *w, struct pnode *n);

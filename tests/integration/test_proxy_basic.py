@@ -339,6 +339,33 @@ class ProxyCommands(unittest.TestCase):
             c.close()
 
 
+class SeveralBackendConnections(unittest.TestCase):
+    def test_pipelined_writes_then_reads_see_each_other(self):
+        # Four connections per node per worker: a client's set and the get
+        # after it must still reach the node in that order.
+        with ph.Cluster(3, conf_extra="backend_connections 4\n") as cl:
+            conns = [harness.Conn(cl.port) for _ in range(8)]
+            try:
+                for i, c in enumerate(conns):
+                    c.send(b"".join(b"set rw%d 0 0 %d\r\n%d\r\n"
+                                    b"get rw%d\r\n"
+                                    % (i, len(str(j)), j, i)
+                                    for j in range(300)))
+                for i, c in enumerate(conns):
+                    for j in range(300):
+                        self.assertEqual(c.readline(), b"STORED\r\n")
+                        self.assertEqual(c.readline(), b"VALUE rw%d 0 %d\r\n"
+                                         % (i, len(str(j))))
+                        self.assertEqual(c.readline(), b"%d\r\n" % j)
+                        self.assertEqual(c.readline(), b"END\r\n")
+            finally:
+                for c in conns:
+                    c.close()
+            st = cl.stats()
+            self.assertGreater(sum(int(st["node:%s:connects" % n])
+                                   for n in cl.names), 3)
+
+
 class ProxyCommandsRingcached(ProxyCommands):
     kind = "ringcached"
 

@@ -21,9 +21,10 @@ def keys(prefix):
 
 def set_all(port, ks):
     with harness.Conn(port) as c:
-        c.send("".join("set %s 0 0 %d noreply\r\n%s\r\n" % (k, len(k), k)
-                       for k in ks) + "version\r\n")
-        assert c.readline().startswith(b"VERSION")
+        c.send("".join("set %s 0 0 %d\r\n%s\r\n" % (k, len(k), k)
+                       for k in ks))
+        for _ in ks:
+            assert c.readline() == b"STORED\r\n"
 
 
 def hits(port, ks):
@@ -66,6 +67,44 @@ class Placement(unittest.TestCase):
             n1 = sum(1 for p in where.values() if p == by_name["n1"])
             self.assertGreater(n1, NKEYS * 0.4)
             self.assertLess(n1, NKEYS * 0.6)
+
+    def test_ringtool_asks_a_running_proxy(self):
+        rt = harness.binary("ringtool")
+        with ph.Cluster(3, weights=[1, 2, 1],
+                        conf_extra="failure_limit 1\n") as cl:
+            ks = keys("live")[:150]
+            r = subprocess.run([rt, "--json", "locate", "-c", cl.conf] + ks,
+                               capture_output=True, timeout=30)
+            offline = {i["key"]: i["node"] for i in
+                       json.loads(r.stdout)["keys"]}
+            server = "127.0.0.1:%d" % cl.port
+            r = subprocess.run([rt, "--json", "-s", server, "locate"] + ks,
+                               capture_output=True, timeout=30)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            live = json.loads(r.stdout)["keys"]
+            self.assertEqual({i["key"]: i["node"] for i in live}, offline)
+            self.assertEqual({i["state"] for i in live}, {"up"})
+            # A node goes down: `nodes` says so.
+            cl.nodes[2].stop()
+            with harness.Conn(cl.port) as c:
+                k = [k for k in ks if offline[k] == "n2"][0]
+                self.assertTrue(c.call("get %s\r\n" % k).startswith(
+                    b"SERVER_ERROR"))
+            r = subprocess.run([rt, "-s", server, "nodes"],
+                               capture_output=True, timeout=30)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            lines = r.stdout.decode().splitlines()
+            self.assertEqual([l.split("\t")[0] for l in lines], cl.names)
+            self.assertEqual([l.split("\t")[3] for l in lines],
+                             ["up", "up", "down"])
+            self.assertIn("weight 2", lines[1])
+            # Something that is not a ringproxy is refused.
+            r = subprocess.run([rt, "-s", "127.0.0.1:%d" % cl.nodes[0].port,
+                                "nodes"], capture_output=True, timeout=30)
+            self.assertEqual(r.returncode, 1)
+            r = subprocess.run([rt, "nodes"], capture_output=True,
+                               timeout=30)
+            self.assertEqual(r.returncode, 2)
 
     def test_ketama_agrees_with_nutcracker(self):
         nutcracker = harness.system_binary("nutcracker", "nutcracker")
