@@ -39,3 +39,6 @@ PROXY_PY_TESTS = \
     tests/integration/test_proxy_reload.py
 TESTS += $(PROXY_PY_TESTS)
 EXTRA_DIST += $(PROXY_PY_TESTS) tests/integration/proxy_harness.py
+
+dist_man_MANS += man/ringproxy.8
+EXTRA_DIST += tools/systemd/ringproxy.service
