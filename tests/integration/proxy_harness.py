@@ -12,6 +12,7 @@ import socket
 import tempfile
 import threading
 import time
+import unittest
 
 import harness
 
@@ -193,6 +194,21 @@ class Cluster:
 
     def __exit__(self, *exc):
         self.close()
+
+
+class ClusterCase(unittest.TestCase):
+    """Test cases sharing one Cluster of 3 `kind` nodes (self.cl)."""
+    kind = "memcached"
+
+    @classmethod
+    def setUpClass(cls):
+        if cls.kind == "ringcached" and not have_ringcached():
+            raise unittest.SkipTest("ringcached is not built")
+        cls.cl = Cluster(3, kind=cls.kind)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cl.close()
 
 
 def node_has(port, key):

@@ -13,19 +13,7 @@ import harness
 import proxy_harness as ph
 
 
-class ProxyCommands(unittest.TestCase):
-    kind = "memcached"
-
-    @classmethod
-    def setUpClass(cls):
-        if cls.kind == "ringcached" and not ph.have_ringcached():
-            raise unittest.SkipTest("ringcached is not built")
-        cls.cl = ph.Cluster(3, kind=cls.kind)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.cl.close()
-
+class ProxyCommands(ph.ClusterCase):
     def conn(self):
         return harness.Conn(self.cl.port)
 

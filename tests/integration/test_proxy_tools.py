@@ -11,19 +11,11 @@ import harness
 import proxy_harness as ph
 
 
-class Tools(unittest.TestCase):
-    kind = "memcached"
-
+class Tools(ph.ClusterCase):
     @classmethod
     def setUpClass(cls):
-        if cls.kind == "ringcached" and not ph.have_ringcached():
-            raise unittest.SkipTest("ringcached is not built")
-        cls.cl = ph.Cluster(3, kind=cls.kind)
+        super().setUpClass()
         cls.servers = "--servers=127.0.0.1:%d" % cls.cl.port
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.cl.close()
 
     def run_tool(self, argv, timeout=60):
         return subprocess.run(argv, capture_output=True, timeout=timeout)

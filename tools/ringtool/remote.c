@@ -106,7 +106,7 @@ static bool
 read_reply(int fd, struct buf *in, struct buf *out)
 {
     for (;;) {
-        char *nl = memchr(buf_head(in), '\n', in->len);
+        char *nl = in->len > 0 ? memchr(buf_head(in), '\n', in->len) : NULL;
         ssize_t k;
 
         if (nl != NULL) {
