@@ -71,9 +71,9 @@ client_write(struct client *cl, const char *p, size_t len)
 static void
 maybe_resume(struct client *cl)
 {
-    if (cl->paused && cl->ninflight < PROXY_CLIENT_INFLIGHT / 2 &&
-        !cl->w->draining) {
-        cl->paused = false;
+    if (cl->state == CLIENT_PAUSED &&
+        cl->ninflight < PROXY_CLIENT_INFLIGHT / 2 && !cl->w->draining) {
+        cl->state = CLIENT_READING;
         net_conn_pause_read(cl->conn, false);
         if (cl->in != NULL) {
             process(cl);
@@ -94,7 +94,7 @@ client_flush(struct client *cl)
         }
         cl->ninflight--;
         if (r->kind == PREQ_QUIT) {
-            cl->quitting = true;
+            cl->state = CLIENT_QUITTING;
             net_conn_close_flush(cl->conn);
         } else if (r->out.len > 0) {
             client_write(cl, buf_head(&r->out), r->out.len);
@@ -784,12 +784,12 @@ fatal(struct client *cl, const struct proto_req *req, struct buf *in)
 static bool
 can_read(struct client *cl)
 {
-    if (cl->quitting || net_conn_closing(cl->conn)) {
+    if (cl->state == CLIENT_QUITTING || net_conn_closing(cl->conn)) {
         return false;
     }
     if (cl->ninflight >= PROXY_CLIENT_INFLIGHT || cl->w->draining) {
-        if (!cl->paused) {
-            cl->paused = true;
+        if (cl->state != CLIENT_PAUSED) {
+            cl->state = CLIENT_PAUSED;
             CTR_ADD(&cl->w->st.paused, 1);
             net_conn_pause_read(cl->conn, true);
         }
@@ -948,8 +948,8 @@ worker_quiesce(struct net_loop *l, void *arg)
     (void)arg;
     w->draining = true;
     for (cl = w->clients; cl != NULL; cl = cl->next) {
-        if (!cl->paused) {
-            cl->paused = true;
+        if (cl->state == CLIENT_READING) {
+            cl->state = CLIENT_PAUSED;
             net_conn_pause_read(cl->conn, true);
         }
     }

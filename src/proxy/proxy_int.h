@@ -246,6 +246,12 @@ struct wstats {
     uint64_t paused;            /* times a client was paused */
 };
 
+enum client_state {
+    CLIENT_READING = 0,         /* parsing requests as they come */
+    CLIENT_PAUSED,              /* too much in flight, or shutting down */
+    CLIENT_QUITTING,            /* quit or a fatal error: flush and close */
+};
+
 struct client {
     struct worker *w;
     struct net_conn *conn;
@@ -256,8 +262,7 @@ struct client {
     uint32_t id;                /* picks its backend connection per node */
     size_t skip;                /* bytes of a refused value to swallow */
     size_t seen;
-    bool paused;
-    bool quitting;
+    enum client_state state;
     bool busy;                  /* inside process(): no re-entry */
     struct client *prev;
     struct client *next;
@@ -314,46 +319,91 @@ struct proxy {
 
 extern const char proxy_version[];
 
-/* ring.c: routing tables */
+/* ---- pring.c: routing tables (main thread unless said) ------------------- */
+
+/* Copy the settings workers read from a configuration. */
+void psettings_from(struct psettings *s, const struct ring_config *c);
+/* True if `n` more nodes can be created (ids are never reused). */
+bool pnode_slot_available(const struct proxy *p, size_t n);
+/* A node for config node `cn`: resolves its address (blocks on DNS) and
+ * takes the next id. NULL (logged) if it does not resolve or no id is
+ * left. Owned by p (p->all) until exit. */
+struct pnode *pnode_create(struct proxy *p, const struct ring_config_node *cn);
+/* A routing table over c's nodes (nodes[i] for c->nodes[i]); under policy
+ * eject, down nodes get weight 0 on the routing ring. One reference, to
+ * the caller. NULL if the ring cannot be built. Allocates (xmalloc). */
 struct pring *pring_build(struct proxy *p, const struct ring_config *c,
     struct pnode **nodes);
+/* Drop one reference; the last frees. Any thread; NULL is a no-op. */
 void pring_release(struct pring *r);
+/* Make `r` (the caller's reference) current: every worker switches to it
+ * on its next loop iteration and drains nodes r no longer has. */
 void pring_publish(struct proxy *p, struct pring *r);
-struct pnode *pnode_create(struct proxy *p, const struct ring_config_node *cn);
-bool pnode_slot_available(const struct proxy *p, size_t n);
-void psettings_from(struct psettings *s, const struct ring_config *c);
 
-/* backend.c */
+/* ---- backend.c: backend connections (worker thread) ----------------------- */
+
+/* The connection to node n that a client with `affinity` (its id) uses,
+ * connecting it if needed. NULL if out of memory or no socket. */
 struct bconn *backend_pick(struct worker *w, struct pnode *n,
     uint32_t affinity);
+/* Queue s (its reply goes to s->preq, or is dropped when NULL) and send
+ * `data`. False, with nothing queued, when the connection is over its
+ * limits or closed: the caller fails the request. */
 bool backend_send(struct bconn *b, struct sreq *s, const void *data,
     size_t len);
+/* Close n's connections once their queues are empty (n left the ring). */
 void backend_drain_node(struct worker *w, struct pnode *n);
+/* Close every backend connection of w (worker exit). */
 void backend_close_all(struct worker *w);
+/* A reply came back: reset n's run of failures. Any worker. */
 void node_success(struct pnode *n);
+/* One more failure of n (`why` for the log); at failure_limit in a row
+ * mark it down and ask the main thread to probe it. */
 void node_failure(struct worker *w, struct pnode *n, const char *why);
 
-/* client.c */
+/* ---- client.c: client sessions (worker thread) ---------------------------- */
+
 extern const struct net_conn_ops client_ops;
+/* net's on_open: a session for an accepted connection; false if OOM. */
 bool client_open(struct net_conn *c, void *arg);
+/* A backend's response element `raw` (parsed: rsp) for sub-request s. */
 void preq_sub_element(struct preq *r, struct sreq *s,
     const struct proto_rsp *rsp, struct str raw);
+/* Sub-request s is complete; when it was the last, the reply is built
+ * and sent in its turn (r may be freed: do not touch it after). */
 void preq_sub_end(struct preq *r, struct sreq *s);
+/* Sub-request s failed (`why` goes into the SERVER_ERROR); then as
+ * preq_sub_end(). s may be NULL except for flush_all. */
 void preq_sub_fail(struct preq *r, struct sreq *s, const char *why);
+/* Shutdown: report to the main thread once nothing is in flight. */
 void worker_check_drained(struct worker *w);
+/* net_loop_call(): stop reading clients, finish what is in flight. */
 void worker_quiesce(struct net_loop *l, void *arg);
 
-/* admin.c */
+/* ---- admin.c: what the proxy answers itself (worker thread) --------------- */
+
+/* "stats [args]" into out ("...END\r\n"). False with out empty: unknown
+ * args (answer ERROR); false with out non-empty: out of memory. */
 bool admin_stats(struct worker *w, struct str args, struct buf *out);
+/* A "ringproxy ..." line (without CRLF) into out; false: unknown or out
+ * of memory (answer ERROR). */
 bool admin_command(struct worker *w, struct str line, struct buf *out);
 
-/* health.c */
+/* ---- health.c: down nodes (main thread) ----------------------------------- */
+
+/* net_loop_call() from a worker: node `arg` was marked down; probe it. */
 void health_node_down(struct net_loop *l, void *arg);
+/* Stop probing n (it left the configuration). */
 void health_stop(struct pnode *n);
 
-/* reload.c */
+/* ---- reload.c: configuration (main thread) -------------------------------- */
+
+/* Read and parse `path` into *c (not initialised by the caller). False
+ * with err->text "file:line: reason" (or "file: reason"). */
 bool reload_load(const char *path, struct ring_config *c,
     struct ring_error *err);
+/* SIGHUP: re-read the configuration and switch to it, or keep the
+ * running one and say why. Logs and updates p->report. */
 void reload_run(struct proxy *p);
 /* Apply -l and -t to a loaded configuration; false (logged) if -l is bad. */
 bool config_apply_opts(const struct proxy_opts *o, struct ring_config *c);
