@@ -72,7 +72,8 @@ static void
 maybe_resume(struct client *cl)
 {
     if (cl->state == CLIENT_PAUSED &&
-        cl->ninflight < PROXY_CLIENT_INFLIGHT / 2 && !cl->w->draining) {
+        cl->ninflight < PROXY_CLIENT_INFLIGHT / 2 && !cl->w->draining &&
+        net_conn_out_pending(cl->conn) <= PROXY_CLIENT_OUT_HIGH / 4) {
         cl->state = CLIENT_READING;
         net_conn_pause_read(cl->conn, false);
         if (cl->in != NULL) {
@@ -787,7 +788,10 @@ can_read(struct client *cl)
     if (cl->state == CLIENT_QUITTING || net_conn_closing(cl->conn)) {
         return false;
     }
-    if (cl->ninflight >= PROXY_CLIENT_INFLIGHT || cl->w->draining) {
+    /* Too many requests waiting for backends, replies the client does not
+     * read, or shutting down: parse no more until that changes. */
+    if (cl->ninflight >= PROXY_CLIENT_INFLIGHT || cl->w->draining ||
+        net_conn_out_pending(cl->conn) > PROXY_CLIENT_OUT_HIGH) {
         if (cl->state != CLIENT_PAUSED) {
             cl->state = CLIENT_PAUSED;
             CTR_ADD(&cl->w->st.paused, 1);
@@ -890,8 +894,16 @@ client_close(struct net_conn *c, enum net_close_why why)
     free(cl);
 }
 
+/* The client read most of its replies: take its requests again. */
+static void
+client_drain(struct net_conn *c)
+{
+    maybe_resume(net_conn_data(c));
+}
+
 const struct net_conn_ops client_ops = {
     .on_read = client_read,
+    .on_drain = client_drain,
     .on_close = client_close,
 };
 

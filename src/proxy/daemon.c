@@ -131,6 +131,7 @@ make_server(struct proxy *p)
     sc.backlog = (int)p->cfg.backlog;
     sc.drain_ms = DRAIN_MS;
     sc.conn.idle_ms = p->cfg.idle_timeout_ms;
+    sc.conn.out_high = PROXY_CLIENT_OUT_HIGH;   /* on_drain at a quarter */
     sc.ops = &client_ops;
     sc.arg = p;
     sc.on_open = client_open;

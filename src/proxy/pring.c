@@ -156,15 +156,25 @@ ring_has(const struct pring *r, const struct pnode *n)
     return false;
 }
 
-/* On a worker: start routing with `arg`; drain nodes that left. */
+/*
+ * On a worker: start routing with `arg`; connect to nodes that joined (so
+ * the first requests do not wait for a connect), drain nodes that left.
+ */
 static void
 swap_ring(struct net_loop *l, void *arg)
 {
     struct worker *w = net_loop_data(l);
     struct pring *r = arg, *old = w->ring;
+    uint32_t k;
     size_t i;
 
     w->ring = r;
+    for (i = 0; old != NULL && i < r->n; i++) {
+        for (k = 0; !ring_has(old, r->nodes[i]) &&
+            k < r->set.backend_connections; k++) {
+            (void)backend_pick(w, r->nodes[i], k);
+        }
+    }
     for (i = 0; old != NULL && i < old->n; i++) {
         if (!ring_has(r, old->nodes[i])) {
             backend_drain_node(w, old->nodes[i]);

@@ -35,7 +35,8 @@
 #include "util/util.h"
 
 #define PROXY_MAX_SLOTS 4096        /* nodes configured since start */
-#define PROXY_CLIENT_INFLIGHT 1024  /* per client: pause reading past it */
+#define PROXY_CLIENT_INFLIGHT 256   /* per client: pause reading past it */
+#define PROXY_CLIENT_OUT_HIGH (4u << 20) /* replies queued to one client */
 #define PROXY_BACKEND_QUEUE 16384   /* per backend conn: refuse past it */
 #define PROXY_BACKEND_OUT_MAX (16u << 20) /* bytes queued to one backend */
 #define PROXY_HIST_BUCKETS 192

@@ -6,6 +6,7 @@ eject (keys move while the node is down, and back), and --miss-when-down.
 """
 
 import signal
+import socket
 import time
 import unittest
 
@@ -168,6 +169,42 @@ class Faults(unittest.TestCase):
                 if owner[k] != "n0":
                     self.assertEqual(moved[k], owner[k])
             self.assertEqual(ph.locate(cl.port, KEYS), owner)
+
+    def test_client_that_never_reads_is_bounded(self):
+        with ph.Cluster(3) as cl:
+            big = 256 * 1024
+            with harness.Conn(cl.port) as c:
+                self.assertEqual(c.call(b"set big 0 0 %d\r\n" % big +
+                                        b"v" * big + b"\r\n"),
+                                 b"STORED\r\n")
+            rss0 = rss_kb(cl.proxy.proc.pid)
+            slow = socket.create_connection(("127.0.0.1", cl.port))
+            slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            slow.settimeout(0.2)
+            try:
+                # 300000 gets = 75 GB of replies; the client reads none.
+                req = b"get big\r\n" * 300000
+                sent = 0
+                deadline = time.monotonic() + 3
+                while sent < len(req) and time.monotonic() < deadline:
+                    try:
+                        sent += slow.send(req[sent:])
+                    except socket.timeout:
+                        pass
+                time.sleep(1.0)
+                rss1 = rss_kb(cl.proxy.proc.pid)
+                st = cl.stats()
+                # Others are served meanwhile.
+                with harness.Conn(cl.port) as c:
+                    self.assertTrue(c.call("get big\r\n").startswith(
+                        b"VALUE big 0 %d" % big))
+            finally:
+                slow.close()
+            # The proxy stopped reading: most requests were never read.
+            self.assertLess(int(st["bytes_read"]), len(req) // 4)
+            self.assertGreaterEqual(int(st["proxy_client_pauses"]), 1)
+            # At most 256 replies in flight plus 4 MiB queued.
+            self.assertLess(rss1 - rss0, 256 * big // 1024 + 16 * 1024)
 
     def test_miss_when_down_and_flush_all(self):
         with ph.Cluster(3, conf_extra=FAST,
