@@ -15,6 +15,32 @@
 
 static const struct net_conn_ops bconn_ops;
 
+struct sreq *
+sreq_new(struct worker *w)
+{
+    struct sreq *s = w->free_sreqs;
+
+    if (s == NULL) {
+        return calloc(1, sizeof(*s));
+    }
+    w->free_sreqs = s->next;
+    w->nfree_sreqs--;
+    memset(s, 0, sizeof(*s));
+    return s;
+}
+
+void
+sreq_free(struct worker *w, struct sreq *s)
+{
+    if (w->nfree_sreqs >= PROXY_FREE_SREQS) {
+        free(s);
+        return;
+    }
+    s->next = w->free_sreqs;
+    w->free_sreqs = s;
+    w->nfree_sreqs++;
+}
+
 static uint64_t
 request_timeout_ns(const struct bconn *b)
 {
@@ -192,7 +218,7 @@ pop_done(struct bconn *b)
     if (s->preq != NULL) {
         preq_sub_end(s->preq, s);
     }
-    free(s);
+    sreq_free(b->w, s);
 }
 
 /* The stream cannot be trusted: count a failure and close. */
@@ -322,7 +348,7 @@ bconn_close(struct net_conn *c, enum net_close_why why)
         if (s->preq != NULL) {
             preq_sub_fail(s->preq, s, msg);
         }
-        free(s);
+        sreq_free(b->w, s);
     }
     if (b->slotp != NULL) {
         *b->slotp = NULL;

@@ -322,7 +322,7 @@ send_sub(struct client *cl, struct pnode *n, struct preq *r,
     enum proto_cmd cmd, uint32_t sub, const void *data, size_t len)
 {
     struct worker *w = cl->w;
-    struct sreq *s = calloc(1, sizeof(*s));
+    struct sreq *s = sreq_new(w);
     struct bconn *b;
     char why[320];
 
@@ -348,7 +348,7 @@ send_sub(struct client *cl, struct pnode *n, struct preq *r,
     if (r != NULL) {
         preq_sub_fail(r, s, why);
     }
-    free(s);
+    sreq_free(w, s);
 }
 
 /* A request without noreply, as the backend must see it. */

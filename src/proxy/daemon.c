@@ -196,6 +196,12 @@ proxy_fini(struct proxy *p)
 
         pring_release(w->ring);     /* a swap queued at the end, or setup
                                      * failed before the threads ran */
+        while (w->free_sreqs != NULL) {
+            struct sreq *s = w->free_sreqs;
+
+            w->free_sreqs = s->next;
+            free(s);
+        }
         free(w->nodes);
         free(w->keys);
         free(w->owners);

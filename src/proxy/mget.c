@@ -67,32 +67,49 @@ count_groups(struct mget *m, const uint32_t *owners, uint32_t *group)
     }
 }
 
-static bool
-alloc_parts(struct mget *m, size_t n, size_t textlen)
+/*
+ * One allocation per multi-get: the struct, then its arrays (most aligned
+ * first) and the copy of the keys. `group` is scratch for the split.
+ */
+static struct mget *
+alloc_all(size_t n, size_t textlen, uint32_t **group)
 {
-    m->grouped = calloc(n, sizeof(*m->grouped));
-    m->order = calloc(n, sizeof(*m->order));
-    m->subs = calloc(n, sizeof(*m->subs));
-    m->slots = calloc(n, sizeof(*m->slots));
-    m->text = malloc(textlen > 0 ? textlen : 1);
-    return m->grouped != NULL && m->order != NULL && m->subs != NULL &&
-        m->slots != NULL && m->text != NULL;
+    size_t sz = sizeof(struct mget) + n * (sizeof(struct str) +
+        sizeof(struct mget_slot) + sizeof(struct mget_sub) +
+        2 * sizeof(uint32_t)) + textlen;
+    struct mget *m = calloc(1, sz);
+    char *p;
+
+    if (m == NULL) {
+        return NULL;
+    }
+    p = (char *)(m + 1);
+    m->grouped = (struct str *)p;
+    p += n * sizeof(struct str);
+    m->slots = (struct mget_slot *)p;
+    p += n * sizeof(struct mget_slot);
+    m->subs = (struct mget_sub *)p;
+    p += n * sizeof(struct mget_sub);
+    m->order = (uint32_t *)p;
+    p += n * sizeof(uint32_t);
+    *group = (uint32_t *)p;
+    p += n * sizeof(uint32_t);
+    m->text = p;
+    return m;
 }
 
 struct mget *
 mget_create(const struct str *keys, const uint32_t *owners, size_t n)
 {
-    struct mget *m = calloc(1, sizeof(*m));
-    uint32_t *group = calloc(n > 0 ? n : 1, sizeof(*group));
-    size_t i, textlen = 0, at = 0, g;
+    struct mget *m;
+    uint32_t *group;
+    size_t i, textlen = 0, at, g;
 
     for (i = 0; i < n; i++) {
         textlen += keys[i].len;
     }
-    if (m == NULL || group == NULL || !alloc_parts(m, n > 0 ? n : 1,
-        textlen)) {
-        free(group);
-        mget_destroy(m);
+    m = alloc_all(n, textlen, &group);
+    if (m == NULL) {
         return NULL;
     }
     buf_init(&m->vals);
@@ -104,15 +121,14 @@ mget_create(const struct str *keys, const uint32_t *owners, size_t n)
         m->subs[g].count = 0;
     }
     for (i = 0, at = 0; i < n; i++) {
-        struct mget_sub *s = &m->subs[group[i]];
-        uint32_t pos = s->first + s->count++;
+        struct mget_sub *sub = &m->subs[group[i]];
+        uint32_t pos = sub->first + sub->count++;
 
         memcpy(m->text + at, keys[i].ptr, keys[i].len);
         m->grouped[pos] = (struct str){ m->text + at, keys[i].len };
         m->order[pos] = (uint32_t)i;
         at += keys[i].len;
     }
-    free(group);
     return m;
 }
 
@@ -122,11 +138,6 @@ mget_destroy(struct mget *m)
     if (m == NULL) {
         return;
     }
-    free(m->grouped);
-    free(m->order);
-    free(m->subs);
-    free(m->slots);
-    free(m->text);
     buf_fini(&m->vals);
     free(m);
 }

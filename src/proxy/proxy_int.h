@@ -40,6 +40,7 @@
 #define PROXY_BACKEND_QUEUE 16384   /* per backend conn: refuse past it */
 #define PROXY_BACKEND_OUT_MAX (16u << 20) /* bytes queued to one backend */
 #define PROXY_HIST_BUCKETS 192
+#define PROXY_FREE_SREQS 4096       /* recycled sub-requests per worker */
 
 /* Relaxed counters: written by one thread, summed by any. */
 #define CTR_ADD(p, n) __atomic_store_n((p), \
@@ -279,6 +280,8 @@ struct worker {
     struct wstats st;
     struct buf scratch;
     uint32_t next_client_id;
+    struct sreq *free_sreqs;    /* recycled sub-requests */
+    uint32_t nfree_sreqs;
     uint32_t *owners;           /* multi-get scratch */
     struct str *keys;
     size_t keys_cap;
@@ -352,6 +355,10 @@ struct bconn *backend_pick(struct worker *w, struct pnode *n,
  * limits or closed: the caller fails the request. */
 bool backend_send(struct bconn *b, struct sreq *s, const void *data,
     size_t len);
+/* A zeroed sub-request from w's free list (NULL if out of memory), and
+ * back to the list (freed past PROXY_FREE_SREQS kept). */
+struct sreq *sreq_new(struct worker *w);
+void sreq_free(struct worker *w, struct sreq *s);
 /* Close n's connections once their queues are empty (n left the ring). */
 void backend_drain_node(struct worker *w, struct pnode *n);
 /* Close every backend connection of w (worker exit). */
