@@ -274,7 +274,9 @@ struct net_server_config {
      * read: set user data with net_conn_set_data(). Return false to close
      * it at once (on_close is not called). Optional. */
     bool (*on_open)(struct net_conn *c, void *arg);
-    /* On each worker thread when it starts / before it exits. Optional. */
+    /* On each worker thread when it starts, and before it exits: by then
+     * every connection on that loop is closed (its on_close ran); timers
+     * still exist and are freed after. Optional. */
     void (*on_worker_start)(struct net_loop *l, unsigned idx, void *arg);
     void (*on_worker_stop)(struct net_loop *l, unsigned idx, void *arg);
     /* On the acceptor thread when shutdown begins (signal or

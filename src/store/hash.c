@@ -43,7 +43,7 @@ hash_init(struct store *s)
     }
     memset(s->stripes, 0, s->nstripes * sizeof(struct stripe));
     for (unsigned i = 0; i < s->nstripes; i++) {
-        pthread_mutex_init(&s->stripes[i].lock, NULL);
+        store_lock_init(&s->stripes[i].lock);
     }
     ht->power = s->cfg.hash_power;
     ht->tab = xcalloc((size_t)1 << ht->power, sizeof(*ht->tab));
@@ -158,6 +158,17 @@ hash_replace_locked(struct store *s, uint64_t hv, struct item *old,
     c->bytes -= item_total(old);
 }
 
+void
+hash_swap_locked(struct store *s, uint64_t hv, struct item *old,
+    struct item *nw)
+{
+    struct item **pp = link_of_locked(s, hv, old);
+
+    nw->hnext = old->hnext;
+    *pp = nw;
+    old->hnext = NULL;
+}
+
 static void
 lock_all(struct store *s)
 {
@@ -186,9 +197,12 @@ grow_start(struct store *s)
         || LOAD_RELAXED(&ht->count) <= size + size / 2) {
         return;
     }
-    /* NOTE(store): calloc of a large block maps fresh zero pages, so this
-     * is quick; if it fails the chains just get longer for a while. */
-    nt = calloc(size * 2, sizeof(*nt));
+    /* NOTE(store): not calloc: zeroing a recycled block of megabytes here
+     * was the worst insert pause. Old bucket b only ever moves to new
+     * buckets b and b + size, so migrate_bucket() clears those two first,
+     * and nothing reads a new bucket before that. If the allocation fails
+     * the chains just get longer for a while. */
+    nt = malloc(size * 2 * sizeof(*nt));
     if (nt == NULL) {
         return;
     }
@@ -208,6 +222,8 @@ migrate_bucket(struct store *s, size_t ob)
     struct item *it;
 
     pthread_mutex_lock(&st->lock);
+    ht->next[ob] = NULL;
+    ht->next[ob + ((size_t)1 << ht->power)] = NULL;
     it = ht->tab[ob];
     while (it != NULL) {
         struct item *nx = it->hnext;

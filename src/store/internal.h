@@ -24,6 +24,8 @@
 #define ITEM_ACTIVE  0x02u  /* CLOCK reference bit: hit since the hand passed */
 #define ITEM_FETCHED 0x04u  /* fetched at least once */
 #define ITEM_FREE    0x08u  /* chunk is on its class's free list */
+#define ITEM_STALE   0x10u  /* invalidated by meta delete/set with I */
+#define ITEM_TOKEN   0x20u  /* a recache win token was handed out */
 
 /*
  * An item lives in one chunk: this header, then the key (no NUL), then the
@@ -81,8 +83,9 @@ struct slab_class {
     uint64_t outofmemory;
     uint64_t pages_in;
     uint64_t pages_out;
-    uint64_t pressure;        /* bytes of unmet demand since the last
-                               * rebalancing decision */
+    uint64_t pressure;        /* bytes of unmet demand (evictions and
+                               * failures) in this rebalancing window */
+    uint64_t starved;         /* failed allocations in this window */
 };
 
 #define NO_PAGE UINT32_MAX
@@ -162,10 +165,12 @@ struct store {
     pthread_mutex_t maint_lock; /* one store_maintain() at a time */
     pthread_mutex_t move_lock;
     struct page_move moves[MAX_MOVES];
+    uint32_t window_start;    /* `now` when the pressure window began */
     uint32_t sweep_class;
     uint64_t slabs_moved;     /* atomic */
     uint64_t reassign_evictions; /* atomic */
     uint64_t reassign_busy;   /* atomic */
+    uint64_t reassign_rescues; /* atomic */
 };
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
@@ -174,6 +179,11 @@ struct store {
 #define STORE_RELAXED(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define FETCH_ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_ACQ_REL)
 #define FETCH_SUB(p, v) __atomic_fetch_sub((p), (v), __ATOMIC_ACQ_REL)
+
+/* Initialize a lock held for a few hundred nanoseconds at a time: it
+ * spins briefly before sleeping (glibc's adaptive mutex), which is what
+ * the class and stripe locks want under contention. */
+void store_lock_init(pthread_mutex_t *m);
 
 /* ---- item.c ---- */
 static inline size_t
@@ -205,7 +215,7 @@ struct slab_class *slab_class_of(struct store *s, const struct item *it);
 struct page *slab_page_of(struct store *s, const struct item *it);
 /* Background steps for store_maintain(); true while work is pending. */
 bool slab_sweep(struct store *s, uint32_t now, unsigned budget);
-bool slab_rebalance(struct store *s, unsigned budget);
+bool slab_rebalance(struct store *s, uint32_t now, unsigned budget);
 bool slab_move_running(struct store *s);
 void slab_class_snapshot(struct store *s, unsigned i,
     struct store_class_stats *cs);
@@ -223,6 +233,9 @@ void hash_insert_locked(struct store *s, uint64_t hv, struct item *it);
 void hash_remove_locked(struct store *s, uint64_t hv, struct item *it);
 void hash_replace_locked(struct store *s, uint64_t hv, struct item *old,
     struct item *nw);
+/* Put `nw` where `old` is, counting nothing: a copy of the same item. */
+void hash_swap_locked(struct store *s, uint64_t hv, struct item *old,
+    struct item *nw);
 /* After an insert, with no lock held: start or advance growth. */
 void hash_after_insert(struct store *s);
 /* Migrate up to `budget` buckets; true while a growth is in progress. */
@@ -231,6 +244,31 @@ bool hash_expanding(struct store *s);
 unsigned hash_power(struct store *s);
 
 /* ---- store.c ---- */
+
+/* A key's hash and stripe, for one operation under the stripe lock. */
+struct op {
+    struct store *s;
+    uint64_t hv;
+    struct stripe *st;
+    struct str key;
+};
+
+/* memcached's expiry rule, to absolute unix seconds (0 = never). */
+uint32_t exptime_abs(int64_t exptime, uint32_t now);
+/* Catch up on a due delayed flush, hash `key`, lock its stripe. */
+void op_begin(struct op *o, struct store *s, struct str key, uint32_t now);
+void op_end(struct op *o);
+/* The live item for the op's key, unlinking an expired or flushed one;
+ * with `bump`, mark it recently used. */
+struct item *find_live_locked(struct op *o, uint32_t now, bool bump);
+/* Take `it` out of the table and drop the table's reference. */
+void unlink_locked(struct op *o, struct item *it);
+/* Give `it` a new CAS unique and a table reference, and put it in the
+ * table in place of `old` (or as new). Returns the CAS unique. */
+uint64_t link_locked(struct op *o, struct item *it, struct item *old);
+/* An unlinked item with absolute expiry `exp`; the caller holds it. */
+enum store_status alloc_item(struct store *s, struct str key, uint32_t flags,
+    uint32_t exp, size_t nbytes, uint32_t now, struct item **itp);
 /* Is `it` expired or flushed at `now`? */
 bool store_item_dead(const struct store *s, const struct item *it,
     uint32_t now);
@@ -246,5 +284,13 @@ enum walk_result {
  */
 enum walk_result store_unlink_from_walk(struct store *s, struct item *it,
     bool require_idle, bool expired);
+/*
+ * Copy a linked item found by a chunk walk into chunk `nw` of the same
+ * class and link the copy in its place (a page move's rescue), if its
+ * stripe lock is free right now. WALK_IDLE/WALK_HELD as for an unlink of
+ * the original; WALK_BUSY if nothing was done.
+ */
+enum walk_result store_move_from_walk(struct store *s, struct item *it,
+    struct item *nw);
 
 #endif /* STORE_INTERNAL_H */

@@ -5,7 +5,10 @@ libstore_a_SOURCES = \
     src/store/store.h \
     src/store/internal.h \
     src/store/hash.c \
+    src/store/item.c \
+    src/store/meta.c \
     src/store/slab.c \
+    src/store/stats.c \
     src/store/store.c
 libstore_a_CFLAGS = $(AM_CFLAGS) $(XXHASH_CFLAGS) $(JEMALLOC_CFLAGS)
 
@@ -19,7 +22,23 @@ endif
 check_PROGRAMS += tests/store/test_store
 TESTS += tests/store/test_store
 tests_store_test_store_SOURCES = tests/store/test_store.c \
-    tests/store/test_slab.c tests/store/test_stress.c tests/store/helpers.h
+    tests/store/test_slab.c tests/store/test_stress.c tests/store/test_meta.c tests/store/test_model.c \
+    tests/store/stress.c tests/store/stress.h tests/store/helpers.h
 tests_store_test_store_CFLAGS = $(TEST_CFLAGS)
 tests_store_test_store_LDADD = libstore.a libutil.a $(STORE_EXT_LIBS) \
     $(TEST_LIBS)
+
+EXTRA_PROGRAMS += bench_store
+BENCH_BINS += bench_store
+bench_store_SOURCES = tests/store/bench_store.c
+bench_store_CPPFLAGS = $(AM_CPPFLAGS) -DBENCH_PYTHON3='"$(PYTHON3)"' \
+    -DBENCH_SRCDIR='"$(abs_top_srcdir)"'
+bench_store_LDADD = libstore.a libutil.a $(STORE_EXT_LIBS)
+CLEANFILES += bench_store stress_store
+
+# The stress run without Criterion, for ThreadSanitizer builds.
+EXTRA_PROGRAMS += stress_store
+stress_store_SOURCES = tests/store/stress_main.c tests/store/stress.c \
+    tests/store/stress.h tests/store/helpers.h
+stress_store_LDADD = libstore.a libutil.a $(STORE_EXT_LIBS)
+EXTRA_DIST += tests/store/memcached_mem.py

@@ -162,11 +162,11 @@ slab_init(struct store *s)
     }
     s->pages = xcalloc(s->npages, sizeof(*s->pages));
     s->pool = xcalloc(s->npages, sizeof(*s->pool));
-    pthread_mutex_init(&s->pool_lock, NULL);
+    store_lock_init(&s->pool_lock);
     for (unsigned i = 0; i < s->nclasses; i++) {
         struct slab_class *c = &s->classes[i];
 
-        pthread_mutex_init(&c->lock, NULL);
+        store_lock_init(&c->lock);
         c->pages = xcalloc(s->npages, sizeof(*c->pages));
         c->carve = NO_PAGE;
     }
@@ -392,6 +392,7 @@ slab_alloc(struct store *s, unsigned ci, size_t nkey, size_t nbytes,
         STORE_RELAXED(&it->iflags, 0);
     } else {
         c->outofmemory++;
+        c->starved++;
     }
     pthread_mutex_unlock(&c->lock);
     return it;
@@ -495,14 +496,11 @@ class_spare_locked(const struct store *s, const struct slab_class *c)
     return spare;
 }
 
-/*
- * Pick the class that should give a page to `dst`: one with a page's
- * worth of free chunks first; else one under at most a quarter of dst's
- * pressure that keeps at least one page. -1 if none.
- */
+/* A class other than `dst` with a page's worth of free chunks (the most
+ * pages' worth), so a move costs no eviction; -1 if none. */
 static int
-pick_source(struct store *s, unsigned dst, const uint64_t *pressure,
-    const uint64_t *spare, const uint32_t *npages)
+pick_spare_source(struct store *s, unsigned dst, const uint64_t *spare,
+    const uint32_t *npages)
 {
     int best = -1;
 
@@ -513,9 +511,17 @@ pick_source(struct store *s, unsigned dst, const uint64_t *pressure,
             best = (int)i;
         }
     }
-    if (best >= 0) {
-        return best;
-    }
+    return best;
+}
+
+/* The class under the least pressure, at most a quarter of dst's, that
+ * keeps at least one page after giving one; -1 if none. */
+static int
+pick_idle_source(struct store *s, unsigned dst, const uint64_t *pressure,
+    const uint32_t *npages)
+{
+    int best = -1;
+
     for (unsigned i = 0; i < s->nclasses; i++) {
         if (i == dst || npages[i] < 2 || pressure[i] * 4 >= pressure[dst]) {
             continue;
@@ -568,14 +574,36 @@ start_move(struct store *s, unsigned src, struct page_move *m)
     pthread_mutex_unlock(&c->lock);
 }
 
-/* Decide whether a page should move, from the pressure since last
- * time, and start moving it into the free move slot `m`. */
+/* Start a new pressure window. */
 static void
-decide(struct store *s, struct page_move *m)
+reset_pressure(struct store *s, uint32_t now)
+{
+    for (unsigned i = 0; i < s->nclasses; i++) {
+        struct slab_class *c = &s->classes[i];
+
+        pthread_mutex_lock(&c->lock);
+        c->pressure = 0;
+        c->starved = 0;
+        pthread_mutex_unlock(&c->lock);
+    }
+    s->window_start = now;
+}
+
+/*
+ * Decide whether a page should move to the class under the most pressure
+ * in this window, and start moving it into the free slot `m`. A page's
+ * worth of free chunks may move at once (rescues lose nothing). Evicting
+ * a page of a quiet class happens at most once per second of `now`,
+ * unless the needy class could not allocate at all: decisions on a
+ * window shorter than that would chase noise.
+ */
+static void
+decide(struct store *s, uint32_t now, struct page_move *m)
 {
     uint64_t pressure[MAX_CLASSES];
     uint64_t spare[MAX_CLASSES];
     uint32_t npages[MAX_CLASSES];
+    uint64_t starved = 0;
     int dst = -1;
     int src;
 
@@ -584,30 +612,75 @@ decide(struct store *s, struct page_move *m)
 
         pthread_mutex_lock(&c->lock);
         pressure[i] = c->pressure;
-        c->pressure = 0;
         spare[i] = class_spare_locked(s, c);
         npages[i] = c->npages;
-        pthread_mutex_unlock(&c->lock);
         if (pressure[i] > 0 && (dst < 0 || pressure[i] > pressure[dst])) {
             dst = (int)i;
+            starved = c->starved;
         }
+        pthread_mutex_unlock(&c->lock);
     }
     if (dst < 0 || !pool_empty(s)) {
+        reset_pressure(s, now);
         return;
     }
-    src = pick_source(s, (unsigned)dst, pressure, spare, npages);
+    src = pick_spare_source(s, (unsigned)dst, spare, npages);
+    if (src < 0 && (starved > 0 || now != s->window_start)) {
+        src = pick_idle_source(s, (unsigned)dst, pressure, npages);
+    }
     if (src >= 0) {
         start_move(s, (unsigned)src, m);
     }
+    if (src >= 0 || now != s->window_start) {
+        reset_pressure(s, now);
+    }
 }
 
-/* Evict the rest of the draining page; give it to the pool when empty. */
+/*
+ * Copy a linked item of a draining page into a free chunk of its class
+ * elsewhere, if there is one (memcached's "rescue"). True if the item
+ * moved (the old chunk then is freed now or by its last reader).
+ */
+static bool
+rescue_locked(struct store *s, struct slab_class *c, struct item *it)
+{
+    struct item *nw;
+
+    if (c->free == NULL && c->carve == NO_PAGE) {
+        return false;  /* no room without taking a page */
+    }
+    nw = take_chunk_locked(s, c);
+    switch (store_move_from_walk(s, it, nw)) {
+        case WALK_BUSY:
+            slab_page_of(s, nw)->live--;
+            freelist_push(c, nw);
+            return false;
+        case WALK_IDLE:
+            c->used++;
+            c->mem_requested += item_total(nw);
+            slab_free_locked(s, c, it);
+            break;
+        case WALK_HELD:
+            c->used++;
+            c->mem_requested += item_total(nw);
+            break;
+    }
+    FETCH_ADD(&s->reassign_rescues, 1);
+    return true;
+}
+
+/*
+ * Rescue or evict the rest of the draining page; give it to the pool once
+ * empty. True while there is work to do now; false when done or when only
+ * waiting for readers to let go of unlinked items.
+ */
 static bool
 drain_step(struct store *s, struct page_move *m, unsigned budget)
 {
     struct slab_class *c = &s->classes[m->src];
     struct page *pg = &s->pages[m->page];
     bool done;
+    bool busy = false;
 
     pthread_mutex_lock(&c->lock);
     for (uint32_t i = 0; i < pg->carved && budget > 0 && pg->live > 0;
@@ -618,6 +691,10 @@ drain_step(struct store *s, struct page_move *m, unsigned budget)
             continue;
         }
         budget--;
+        busy = true;
+        if (rescue_locked(s, c, it)) {
+            continue;
+        }
         switch (store_unlink_from_walk(s, it, false, false)) {
             case WALK_IDLE:
                 slab_free_locked(s, c, it);
@@ -649,11 +726,11 @@ drain_step(struct store *s, struct page_move *m, unsigned budget)
         FETCH_ADD(&s->slabs_moved, 1);
         m->active = false;
     }
-    return !done;
+    return !done && busy;
 }
 
 bool
-slab_rebalance(struct store *s, unsigned budget)
+slab_rebalance(struct store *s, uint32_t now, unsigned budget)
 {
     struct page_move *idle = NULL;
     bool pending = false;
@@ -670,7 +747,7 @@ slab_rebalance(struct store *s, unsigned budget)
         }
     }
     if (idle != NULL) {
-        decide(s, idle);
+        decide(s, now, idle);
         pending |= idle->active && drain_step(s, idle, budget);
     }
     pthread_mutex_unlock(&s->move_lock);

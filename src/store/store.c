@@ -4,6 +4,8 @@
  * the slab allocator and the striped hash table, plus item accessors,
  * maintenance and stats.
  */
+#include "config.h"
+
 #include "store/store.h"
 
 #include <stdlib.h>
@@ -31,6 +33,19 @@ config_valid(const struct store_config *c)
         && c->item_size_max % 8 == 0 && c->growth_factor > 1.0
         && c->chunk_min <= c->item_size_max / 4 && c->lock_power <= 16
         && c->hash_power >= c->lock_power && c->hash_power <= 30;
+}
+
+void
+store_lock_init(pthread_mutex_t *m)
+{
+    pthread_mutexattr_t a;
+
+    pthread_mutexattr_init(&a);
+#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
+#endif
+    pthread_mutex_init(m, &a);
+    pthread_mutexattr_destroy(&a);
 }
 
 struct store *
@@ -82,96 +97,9 @@ store_status_str(enum store_status st)
     return "unknown";
 }
 
-/* ---- items ---- */
-
-bool
-item_has(const struct item *it, uint8_t flag)
-{
-    return (LOAD_RELAXED(&it->iflags) & flag) != 0;
-}
-
-void
-item_set_flag(struct item *it, uint8_t flag)
-{
-    /* Read first: a hot item's flags are set already, and a plain load
-     * keeps its cache line shared between threads. */
-    if ((LOAD_RELAXED(&it->iflags) & flag) != flag) {
-        __atomic_fetch_or(&it->iflags, flag, __ATOMIC_RELEASE);
-    }
-}
-
-void
-item_clear_flag(struct item *it, uint8_t flag)
-{
-    __atomic_fetch_and(&it->iflags, (uint8_t)~flag, __ATOMIC_RELEASE);
-}
-
-struct str
-item_key(const struct item *it)
-{
-    return (struct str){ it->data, it->nkey };
-}
-
-const char *
-item_value(const struct item *it)
-{
-    return it->data + it->nkey;
-}
-
-char *
-item_value_mut(struct item *it)
-{
-    return it->data + it->nkey;
-}
-
-size_t
-item_value_len(const struct item *it)
-{
-    return it->nbytes;
-}
-
-uint32_t
-item_flags(const struct item *it)
-{
-    return it->flags;
-}
-
-uint64_t
-item_cas(const struct item *it)
-{
-    return LOAD_RELAXED(&it->cas);
-}
-
-uint32_t
-item_exptime(const struct item *it)
-{
-    return LOAD_RELAXED(&it->exptime);
-}
-
-bool
-item_fetched(const struct item *it)
-{
-    return item_has(it, ITEM_FETCHED);
-}
-
-void
-item_ref(struct item *it)
-{
-    FETCH_ADD(&it->refcount, 1);
-}
-
-void
-item_unref(struct store *s, struct item *it)
-{
-    if (FETCH_SUB(&it->refcount, 1) == 1) {
-        slab_free(s, it);
-    }
-}
-
 /* ---- time ---- */
 
-/* memcached's expiry rule, to absolute unix seconds (0 = never). */
-static uint32_t
+uint32_t
 exptime_abs(int64_t exptime, uint32_t now)
 {
     int64_t t;
@@ -215,15 +143,7 @@ store_item_dead(const struct store *s, const struct item *it, uint32_t now)
 
 /* ---- lookup and link ---- */
 
-/* A key's hash, stripe, and the stripe's counters, for one operation. */
-struct op {
-    struct store *s;
-    uint64_t hv;
-    struct stripe *st;
-    struct str key;
-};
-
-static void
+void
 op_begin(struct op *o, struct store *s, struct str key, uint32_t now)
 {
     flush_catch_up(s, now);
@@ -234,14 +154,13 @@ op_begin(struct op *o, struct store *s, struct str key, uint32_t now)
     pthread_mutex_lock(&o->st->lock);
 }
 
-static void
+void
 op_end(struct op *o)
 {
     pthread_mutex_unlock(&o->st->lock);
 }
 
-/* Take `it` out of the table and drop the table's reference. */
-static void
+void
 unlink_locked(struct op *o, struct item *it)
 {
     hash_remove_locked(o->s, o->hv, it);
@@ -249,9 +168,8 @@ unlink_locked(struct op *o, struct item *it)
     item_unref(o->s, it);
 }
 
-/* The live item for the op's key, unlinking an expired or flushed one. */
-static struct item *
-find_live_locked(struct op *o, uint32_t now)
+struct item *
+find_live_locked(struct op *o, uint32_t now, bool bump)
 {
     struct item *it = hash_find_locked(o->s, o->hv, o->key.ptr, o->key.len);
     uint32_t e;
@@ -273,12 +191,13 @@ find_live_locked(struct op *o, uint32_t now)
         unlink_locked(o, it);
         return NULL;
     }
-    item_set_flag(it, ITEM_ACTIVE);
+    if (bump) {
+        item_set_flag(it, ITEM_ACTIVE);
+    }
     return it;
 }
 
-/* Give `it` a new CAS unique and put it in the table, replacing `old`. */
-static uint64_t
+uint64_t
 link_locked(struct op *o, struct item *it, struct item *old)
 {
     uint64_t cas = FETCH_ADD(&o->s->cas_counter, 1) + 1;
@@ -322,10 +241,40 @@ store_unlink_from_walk(struct store *s, struct item *it, bool require_idle,
     return r;
 }
 
+enum walk_result
+store_move_from_walk(struct store *s, struct item *it, struct item *nw)
+{
+    uint64_t hv = item_hash(it->data, it->nkey);
+    struct stripe *st = hash_stripe(s, hv);
+    enum walk_result r;
+
+    if (pthread_mutex_trylock(&st->lock) != 0) {
+        return WALK_BUSY;
+    }
+    if (!item_has(it, ITEM_LINKED)) {
+        pthread_mutex_unlock(&st->lock);
+        return WALK_BUSY;
+    }
+    /* Field by field: readers may hold `it` and drop their references
+     * meanwhile, so its refcount is not ours to copy. */
+    STORE_RELAXED(&nw->cas, item_cas(it));
+    STORE_RELAXED(&nw->exptime, item_exptime(it));
+    nw->flags = it->flags;
+    nw->nbytes = it->nbytes;
+    nw->nkey = it->nkey;
+    memcpy(nw->data, it->data, (size_t)it->nkey + it->nbytes);
+    STORE_RELAXED(&nw->refcount, 1);
+    STORE(&nw->iflags, LOAD_RELAXED(&it->iflags));
+    hash_swap_locked(s, hv, it, nw);
+    item_clear_flag(it, ITEM_LINKED);
+    r = FETCH_SUB(&it->refcount, 1) == 1 ? WALK_IDLE : WALK_HELD;
+    pthread_mutex_unlock(&st->lock);
+    return r;
+}
+
 /* ---- allocation ---- */
 
-/* An unlinked item with absolute expiry `exp`; the caller holds it. */
-static enum store_status
+enum store_status
 alloc_item(struct store *s, struct str key, uint32_t flags, uint32_t exp,
     size_t nbytes, uint32_t now, struct item **itp)
 {
@@ -417,6 +366,12 @@ check_mode_locked(struct op *o, struct item *old, enum store_mode mode,
             }
             o->st->c.cas_hits++;
             return STORE_OK;
+        case STORE_CAS_STALE:
+            if (old != NULL && cas < item_cas(old)) {
+                o->st->c.cas_hits++;
+                return STORE_OK;
+            }
+            return check_mode_locked(o, old, STORE_CAS, cas);
     }
     return STORE_EINVAL;
 }
@@ -432,10 +387,16 @@ store_link(struct store *s, struct item *it, enum store_mode mode,
     bool inserted = false;
 
     op_begin(&o, s, item_key(it), now);
-    old = find_live_locked(&o, now);
+    old = find_live_locked(&o, now, true);
     rc = check_mode_locked(&o, old, mode, cas);
     if (rc == STORE_OK && (mode == STORE_APPEND || mode == STORE_PREPEND)) {
         rc = join_locked(&o, old, it, mode == STORE_PREPEND, now, &nw);
+    }
+    if (rc == STORE_OK && mode == STORE_CAS_STALE && cas != item_cas(old)) {
+        /* An older writer's value: keep it, but as stale. */
+        STORE_RELAXED(&it->exptime, item_exptime(old));
+        item_set_flag(it, ITEM_STALE | (LOAD_RELAXED(&old->iflags)
+            & ITEM_TOKEN));
     }
     if (rc == STORE_OK) {
         uint64_t c = link_locked(&o, nw != NULL ? nw : it, old);
@@ -481,7 +442,7 @@ store_get(struct store *s, struct str key, uint32_t now, struct item **itp)
     struct item *it;
 
     op_begin(&o, s, key, now);
-    it = find_live_locked(&o, now);
+    it = find_live_locked(&o, now, true);
     if (it != NULL) {
         item_ref(it);
         item_set_flag(it, ITEM_FETCHED);
@@ -502,7 +463,7 @@ store_gat(struct store *s, struct str key, int64_t exptime, uint32_t now,
     struct item *it;
 
     op_begin(&o, s, key, now);
-    it = find_live_locked(&o, now);
+    it = find_live_locked(&o, now, true);
     if (it != NULL) {
         STORE_RELAXED(&it->exptime, exptime_abs(exptime, now));
         item_ref(it);
@@ -523,7 +484,7 @@ store_touch(struct store *s, struct str key, int64_t exptime, uint32_t now)
     struct item *it;
 
     op_begin(&o, s, key, now);
-    it = find_live_locked(&o, now);
+    it = find_live_locked(&o, now, true);
     if (it != NULL) {
         STORE_RELAXED(&it->exptime, exptime_abs(exptime, now));
         item_set_flag(it, ITEM_FETCHED);
@@ -535,26 +496,58 @@ store_touch(struct store *s, struct str key, int64_t exptime, uint32_t now)
     return it != NULL ? STORE_OK : STORE_NOT_FOUND;
 }
 
-enum store_status
-store_delete(struct store *s, struct str key, uint64_t cas, uint32_t now)
+/* Mark `it` stale (meta delete with I): see store_invalidate(). */
+static void
+invalidate_locked(struct op *o, struct item *it, bool set_ttl, int64_t ttl,
+    uint32_t now)
+{
+    item_set_flag(it, ITEM_STALE);
+    item_clear_flag(it, ITEM_TOKEN);
+    STORE_RELAXED(&it->cas, FETCH_ADD(&o->s->cas_counter, 1) + 1);
+    if (set_ttl) {
+        STORE_RELAXED(&it->exptime, exptime_abs(ttl, now));
+    }
+}
+
+/* delete, or with `invalidate` meta delete's mark-stale mode. */
+static enum store_status
+delete_or_invalidate(struct store *s, struct str key, uint64_t cas,
+    bool invalidate, bool set_ttl, int64_t ttl, uint32_t now)
 {
     struct op o;
     struct item *it;
     enum store_status rc = STORE_NOT_FOUND;
 
     op_begin(&o, s, key, now);
-    it = find_live_locked(&o, now);
+    it = find_live_locked(&o, now, !invalidate);
     if (it == NULL) {
         o.st->c.delete_misses++;
     } else if (cas != 0 && cas != item_cas(it)) {
         rc = STORE_EXISTS;
     } else {
-        unlink_locked(&o, it);
+        if (invalidate) {
+            invalidate_locked(&o, it, set_ttl, ttl, now);
+        } else {
+            unlink_locked(&o, it);
+        }
         o.st->c.delete_hits++;
         rc = STORE_OK;
     }
     op_end(&o);
     return rc;
+}
+
+enum store_status
+store_delete(struct store *s, struct str key, uint64_t cas, uint32_t now)
+{
+    return delete_or_invalidate(s, key, cas, false, false, 0, now);
+}
+
+enum store_status
+store_invalidate(struct store *s, struct str key, uint64_t cas, bool set_ttl,
+    int64_t ttl, uint32_t now)
+{
+    return delete_or_invalidate(s, key, cas, true, set_ttl, ttl, now);
 }
 
 /* ---- incr/decr ---- */
@@ -648,7 +641,7 @@ store_arith(struct store *s, struct str key, bool incr, uint64_t delta,
     char num[24];
 
     op_begin(&o, s, key, now);
-    it = find_live_locked(&o, now);
+    it = find_live_locked(&o, now, true);
     if (it == NULL) {
         rc = STORE_NOT_FOUND;
         incr ? o.st->c.incr_misses++ : o.st->c.decr_misses++;
@@ -703,90 +696,7 @@ store_maintain(struct store *s, uint32_t now, unsigned budget)
         pending |= hash_grow_step(s, budget);
     }
     pending |= slab_sweep(s, now, budget);
-    pending |= slab_rebalance(s, budget);
+    pending |= slab_rebalance(s, now, budget);
     pthread_mutex_unlock(&s->maint_lock);
     return pending;
-}
-
-/* ---- stats ---- */
-
-static void
-add_counters(struct op_counters *sum, const struct op_counters *c)
-{
-    const uint64_t *src = (const uint64_t *)(const void *)c;
-    uint64_t *dst = (uint64_t *)(void *)sum;
-
-    for (size_t i = 0; i < sizeof(*c) / sizeof(uint64_t); i++) {
-        dst[i] += src[i];
-    }
-}
-
-void
-store_stats(struct store *s, struct store_stats *st)
-{
-    struct op_counters c;
-
-    memset(&c, 0, sizeof(c));
-    memset(st, 0, sizeof(*st));
-    for (unsigned i = 0; i < s->nstripes; i++) {
-        pthread_mutex_lock(&s->stripes[i].lock);
-        add_counters(&c, &s->stripes[i].c);
-        pthread_mutex_unlock(&s->stripes[i].lock);
-    }
-    for (unsigned i = 0; i < s->nclasses; i++) {
-        struct store_class_stats cs;
-
-        slab_class_snapshot(s, i, &cs);
-        st->evictions += cs.evicted;
-        st->evicted_unfetched += cs.evicted_unfetched;
-        st->reclaimed += cs.reclaimed;
-        st->crawler_reclaimed += cs.crawler_reclaimed;
-        st->outofmemory += cs.outofmemory;
-        st->total_malloced += cs.total_pages * s->page_size;
-    }
-    st->curr_items = c.curr_items;
-    st->total_items = c.total_items;
-    st->bytes = c.bytes;
-    st->limit_maxbytes = (uint64_t)s->npages * s->page_size;
-    st->expired_unfetched = c.expired_unfetched;
-    st->get_hits = c.get_hits;
-    st->get_misses = c.get_misses;
-    st->get_expired = c.get_expired;
-    st->get_flushed = c.get_flushed;
-    st->cas_hits = c.cas_hits;
-    st->cas_misses = c.cas_misses;
-    st->cas_badval = c.cas_badval;
-    st->incr_hits = c.incr_hits;
-    st->incr_misses = c.incr_misses;
-    st->decr_hits = c.decr_hits;
-    st->decr_misses = c.decr_misses;
-    st->delete_hits = c.delete_hits;
-    st->delete_misses = c.delete_misses;
-    st->touch_hits = c.touch_hits;
-    st->touch_misses = c.touch_misses;
-    st->slabs_moved = LOAD_RELAXED(&s->slabs_moved);
-    st->slab_reassign_evictions = LOAD_RELAXED(&s->reassign_evictions);
-    st->slab_reassign_busy_items = LOAD_RELAXED(&s->reassign_busy);
-    st->slab_reassign_running = slab_move_running(s);
-    st->hash_power_level = hash_power(s);
-    st->hash_bytes = (sizeof(struct item *) << st->hash_power_level);
-    st->hash_is_expanding = hash_expanding(s);
-    st->item_header_bytes = ITEM_HDR;
-}
-
-unsigned
-store_nclasses(const struct store *s)
-{
-    return s->nclasses;
-}
-
-bool
-store_class_stats(struct store *s, unsigned i, struct store_class_stats *cs)
-{
-    if (i >= s->nclasses) {
-        return false;
-    }
-    slab_class_snapshot(s, i, cs);
-    cs->number = cs->used_chunks;
-    return true;
 }

@@ -57,6 +57,9 @@ enum store_mode {
     STORE_APPEND,
     STORE_PREPEND,
     STORE_CAS,
+    STORE_CAS_STALE,  /* meta ms C+I: like CAS, but a CAS unique older than
+                       * the item's also stores, marked stale, keeping the
+                       * old expiry (and win token) */
 };
 
 /* Settings, named after memcached's flags. Fill with store_config_init(). */
@@ -193,16 +196,64 @@ void store_flush(struct store *s, int64_t delay, uint32_t now);
  * Background work, in steps bounded by `budget` (chunks or buckets looked
  * at per kind of work; 1000 is a few tens of microseconds): incremental
  * hash table growth, the sweep that reclaims expired and flushed items,
- * and page rebalancing (moving pages from classes that do not need them
- * to classes that are evicting or out of memory, at most one decision per
- * second of `now`). Call it periodically, e.g. every 100 ms; it never
- * blocks on other threads for long. Returns true while work is pending
- * (the caller may call again soon).
+ * and page rebalancing: when no free page is left, a page moves to the
+ * class that evicted or failed most since the last decision, from a class
+ * with a page's worth of free chunks (its items are copied, not lost), or
+ * else, at most once per second of `now` (at once if the needy class has
+ * no memory at all), from a class under a quarter of that pressure that
+ * keeps a page. Call it periodically, e.g. every 100 ms; it never blocks
+ * on other threads for long. Returns true while work is pending (the
+ * caller may call again soon). Calls from several threads are serialized
+ * (a concurrent call returns true at once).
  */
 bool store_maintain(struct store *s, uint32_t now, unsigned budget);
 
 /* Short English name of a status, for logs ("not found"). */
 const char *store_status_str(enum store_status st);
+
+/* ---- meta commands ------------------------------------------------------- */
+
+/* What a meta get (mg) may do besides fetching. */
+struct store_mget_opts {
+    bool no_bump;        /* u: do not mark the item hit or recently used */
+    bool touch;          /* T: set the expiry to client `touch_ttl` */
+    int64_t touch_ttl;
+    bool vivify;         /* N: on a miss, create an empty item with client
+                          * expiry `vivify_ttl` and win its recache */
+    int64_t vivify_ttl;
+    bool recache;        /* R: win the recache if the remaining TTL is
+                          * below `recache_ttl` seconds */
+    int64_t recache_ttl;
+};
+
+/* What a meta get found, for its response flags. */
+struct store_mget_res {
+    bool hit_before;     /* h: fetched before this command */
+    bool win;            /* W: this client should recache the item */
+    bool stale;          /* X: the item was invalidated (md I / ms I) */
+    bool token_sent;     /* Z: another client already won the recache */
+};
+
+/*
+ * Meta get: store_get() (or store_gat() with `touch`) plus the
+ * stale-while-revalidate rules of memcached 1.6. With `vivify`, a miss
+ * creates and links an empty item and returns it (STORE_OK, res->win);
+ * STORE_ENOMEM if that fails. On STORE_OK *itp holds a reference.
+ * Remaining TTL for the `t` flag is item_exptime() - now (or -1 if 0).
+ * The last access time (`l`) is not tracked.
+ */
+enum store_status store_mget(struct store *s, struct str key,
+    const struct store_mget_opts *o, uint32_t now, struct item **itp,
+    struct store_mget_res *res);
+
+/*
+ * Meta delete with I: mark a live key stale instead of removing it, give
+ * it a new CAS unique, clear its win token so the next mg wins, and when
+ * `set_ttl` set its expiry to client `ttl`. A nonzero `cas` must match
+ * (else STORE_EXISTS). STORE_NOT_FOUND if there is no live key.
+ */
+enum store_status store_invalidate(struct store *s, struct str key,
+    uint64_t cas, bool set_ttl, int64_t ttl, uint32_t now);
 
 /* ---- stats -------------------------------------------------------------- */
 
@@ -236,6 +287,7 @@ struct store_stats {
     uint64_t slabs_moved;           /* pages moved between classes */
     uint64_t slab_reassign_evictions; /* items evicted to free a page */
     uint64_t slab_reassign_busy_items; /* held items a move had to wait on */
+    uint64_t slab_reassign_rescues; /* items a move copied, not evicted */
     uint64_t outofmemory;           /* allocations that failed */
     uint64_t hash_power_level;
     uint64_t hash_bytes;

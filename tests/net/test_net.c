@@ -497,6 +497,53 @@ Test(net_conn, outbound_connect_refused)
     net_loop_destroy(l);
 }
 
+Test(net_conn, outbound_connect_timeout)
+{
+    struct client k = { .want = 1 };
+    struct sockaddr_in sin;
+    socklen_t len = sizeof(sin);
+    struct net_addr a;
+    struct net_loop *l;
+    int fillers[8];
+    int lfd;
+    int i;
+    uint64_t t0;
+
+    /* A listener that never accepts, its queue filled: further SYNs are
+     * dropped and a connect hangs until our timeout. */
+    lfd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    cr_assert_eq(listen(lfd, 0), 0);
+    getsockname(lfd, (struct sockaddr *)&sin, &len);
+    for (i = 0; i < 8; i++) {
+        fillers[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        connect(fillers[i], (struct sockaddr *)&sin, sizeof(sin));
+    }
+    usleep(50000);
+    l = net_loop_create(0);
+    k.loop = l;
+    buf_init(&k.got);
+    cr_assert_eq(net_addr_resolve("127.0.0.1", ntohs(sin.sin_port), &a),
+        NET_OK);
+    t0 = util_mono_ns();
+    cr_assert_not_null(net_conn_connect(l, &a, 200, &cl_ops, &k, NULL));
+    cr_assert_eq(net_loop_run(l, 5000), NET_OK);
+    cr_assert(k.connect_called);
+    cr_assert_eq(k.connected, NET_ETIMEDOUT, "status %s",
+        net_status_str(k.connected));
+    cr_assert_eq(k.why, NET_CLOSE_CONNECT);
+    cr_assert_lt((util_mono_ns() - t0) / 1000000u, 2000);
+    buf_fini(&k.got);
+    net_loop_destroy(l);
+    for (i = 0; i < 8; i++) {
+        close(fillers[i]);
+    }
+    close(lfd);
+}
+
 static atomic_int ref_released;
 
 static void

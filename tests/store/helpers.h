@@ -94,4 +94,20 @@ class_for_size(struct store *s, size_t total)
     return cs;
 }
 
+/* A suite whose tests share a fresh 4 MiB store `s`. */
+#define STORE_SUITE(name)                                                   \
+    static struct store *s;                                                 \
+    static void                                                             \
+    name##_setup(void)                                                      \
+    {                                                                       \
+        s = mkstore((size_t)4 << 20, (size_t)1 << 20);                      \
+        cr_assert_not_null(s);                                              \
+    }                                                                       \
+    static void                                                             \
+    name##_teardown(void)                                                   \
+    {                                                                       \
+        store_destroy(s);                                                   \
+    }                                                                       \
+    TestSuite(name, .init = name##_setup, .fini = name##_teardown)
+
 #endif /* TESTS_STORE_HELPERS_H */

@@ -142,60 +142,14 @@ Test(store_slab, sweep_reclaims_expired_without_traffic)
     store_destroy(s);
 }
 
-/* Pages of one class, found by chunk size. */
-static uint64_t
-pages_of(struct store *s, size_t total)
-{
-    return class_for_size(s, total).total_pages;
-}
+static char small[101];   /* a 100-byte value */
+static char large[10241]; /* a 10 KiB value */
 
-Test(store_slab, rebalancing_after_workload_shift)
+/* Make the values; fill `s` with small-%09d keys until the first
+ * eviction. Returns the number of keys stored. */
+static int
+fill_small(struct store *s)
 {
-    /* 16 pages of 64 KiB, filled with 100-byte values. */
-    struct store *s = mkstore((size_t)1 << 20, (size_t)64 << 10);
-    static char small[101];
-    static char large[10241];
-    char k[32];
-    struct item *held;
-    int ok = 0;
-
-    memset(small, 's', 100);
-    memset(large, 'L', 10240);
-    for (int i = 0; stats_of(s).evictions == 0; i++) {
-        snprintf(k, sizeof(k), "small-%09d", i);
-        cr_assert_eq(put(s, k, small, 0, T0), STORE_OK);
-    }
-    cr_assert_eq(pages_of(s, 150), 16, "all memory in the small class");
-    cr_assert_eq(store_get(s, S(k), T0, &held), STORE_OK);
-    /* The shift: only 10 KiB values from now on. Without a page the
-     * large class cannot store anything... */
-    cr_assert_eq(put(s, "large-first", large, 0, T0), STORE_ENOMEM);
-    /* ...until the maintenance step moves pages over. */
-    for (int r = 0; r < 40; r++) {
-        ok = 0;
-        for (int i = 0; i < 20; i++) {
-            snprintf(k, sizeof(k), "large-%d-%d", r, i);
-            ok += put(s, k, large, 0, T0 + r) == STORE_OK;
-        }
-        store_maintain(s, T0 + r, 1000);
-    }
-    cr_assert_eq(ok, 20, "the cache accepts large values after the shift");
-    cr_assert_geq(pages_of(s, 10300), 14);
-    cr_assert_leq(pages_of(s, 150), 2);
-    struct store_stats st = stats_of(s);
-    cr_assert_geq(st.slabs_moved, 14);
-    cr_assert_gt(st.slab_reassign_evictions, 0);
-    cr_assert_eq(memcmp(item_value(held), small, 100), 0,
-        "a held item outlives the page move");
-    item_unref(s, held);
-    store_destroy(s);
-}
-
-Test(store_slab, free_page_moves_without_eviction)
-{
-    struct store *s = mkstore((size_t)256 << 10, (size_t)64 << 10);
-    static char small[101];
-    static char large[10241];
     char k[32];
     int n;
 
@@ -205,6 +159,86 @@ Test(store_slab, free_page_moves_without_eviction)
         snprintf(k, sizeof(k), "small-%09d", n);
         cr_assert_eq(put(s, k, small, 0, T0), STORE_OK);
     }
+    return n;
+}
+
+/* Pages of one class, found by chunk size. */
+static uint64_t
+pages_of(struct store *s, size_t total)
+{
+    return class_for_size(s, total).total_pages;
+}
+
+Test(store_slab, rebalancing_after_workload_shift)
+{
+    /* 8 pages of 1 MiB, filled with 100-byte values. */
+    struct store *s = mkstore((size_t)8 << 20, (size_t)1 << 20);
+    static char huge[50 * 1024 + 1];
+    char k[32];
+    struct item *held;
+    int ok = 0;
+    int n = fill_small(s);
+
+    memset(huge, 'H', sizeof(huge) - 1);
+    snprintf(k, sizeof(k), "small-%09d", n - 1);
+    cr_assert_eq(pages_of(s, 150), 8, "all memory in the small class");
+    cr_assert_eq(store_get(s, S(k), T0, &held), STORE_OK);
+    /* The shift: only 50 KiB values from now on. Without a page the
+     * large class cannot store anything... */
+    cr_assert_eq(put(s, "large-first", huge, 0, T0), STORE_ENOMEM);
+    /* ...until the maintenance step moves pages over: one round is the
+     * node's timer tick with a second passing. */
+    for (int r = 0; r < 20; r++) {
+        ok = 0;
+        for (int i = 0; i < 40; i++) {
+            snprintf(k, sizeof(k), "large-%d-%d", r, i);
+            ok += put(s, k, huge, 0, T0 + r) == STORE_OK;
+        }
+        store_maintain(s, T0 + r, 1000);
+        store_maintain(s, T0 + r, 1000);
+    }
+    cr_assert_eq(ok, 40, "the cache accepts large values after the shift");
+    cr_assert_geq(pages_of(s, 51300), 6);
+    cr_assert_leq(pages_of(s, 150), 2);
+    struct store_stats st = stats_of(s);
+    cr_assert_geq(st.slabs_moved, 6);
+    cr_assert_gt(st.slab_reassign_evictions, 0);
+    cr_assert_eq(memcmp(item_value(held), small, 100), 0,
+        "a held item outlives the page move");
+    item_unref(s, held);
+    store_destroy(s);
+}
+
+Test(store_slab, evicting_moves_are_paced)
+{
+    struct store *s = mkstore((size_t)4 << 20, (size_t)64 << 10);
+    char k[32];
+
+    fill_small(s);
+    /* Give the large class its first page (it was starved)... */
+    cr_assert_eq(put(s, "large", large, 0, T0), STORE_ENOMEM);
+    store_maintain(s, T0, 1000);
+    cr_assert_eq(stats_of(s).slabs_moved, 1);
+    /* ...then it only evicts: more pages come once per second. */
+    for (int r = 0; r < 10; r++) {
+        for (int i = 0; i < 20; i++) {
+            snprintf(k, sizeof(k), "large-%d-%d", r, i);
+            cr_assert_eq(put(s, k, large, 0, T0), STORE_OK);
+        }
+        store_maintain(s, T0, 1000);
+    }
+    cr_assert_eq(stats_of(s).slabs_moved, 1, "same second, no new move");
+    store_maintain(s, T0 + 1, 1000);
+    cr_assert_eq(stats_of(s).slabs_moved, 2);
+    store_destroy(s);
+}
+
+Test(store_slab, free_page_moves_without_eviction)
+{
+    struct store *s = mkstore((size_t)256 << 10, (size_t)64 << 10);
+    char k[32];
+    int n = fill_small(s);
+
     for (int i = 0; i < n; i++) {
         snprintf(k, sizeof(k), "small-%09d", i);
         store_delete(s, S(k), 0, T0);
@@ -214,6 +248,40 @@ Test(store_slab, free_page_moves_without_eviction)
     cr_assert_eq(put(s, "large", large, 0, T0), STORE_OK);
     cr_assert_eq(stats_of(s).slab_reassign_evictions, 0,
         "an empty page moves without evicting anything");
+    store_destroy(s);
+}
+
+Test(store_slab, page_move_rescues_items_into_free_chunks)
+{
+    struct store *s = mkstore((size_t)256 << 10, (size_t)64 << 10);
+    char k[32];
+    int kept = 0;
+    int n = fill_small(s);
+
+    /* Free 60% of the chunks, spread over every page. */
+    for (int i = 0; i < n; i++) {
+        snprintf(k, sizeof(k), "small-%09d", i);
+        if (i % 5 < 3) {
+            store_delete(s, S(k), 0, T0);
+        } else {
+            kept += has(s, k, small, T0);
+        }
+    }
+    cr_assert_eq(put(s, "large", large, 0, T0), STORE_ENOMEM);
+    for (int r = 0; r < 4; r++) {
+        store_maintain(s, T0 + r, 100000);
+    }
+    cr_assert_eq(put(s, "large", large, 0, T0), STORE_OK);
+    struct store_stats st = stats_of(s);
+    cr_assert_gt(st.slab_reassign_rescues, 0);
+    cr_assert_eq(st.slab_reassign_evictions, 0, "nothing lost");
+    for (int i = 0; i < n; i++) {
+        snprintf(k, sizeof(k), "small-%09d", i);
+        if (i % 5 >= 3) {
+            kept -= has(s, k, small, T0);
+        }
+    }
+    cr_assert_eq(kept, 0, "every kept item is still there after the move");
     store_destroy(s);
 }
 

@@ -10,22 +10,7 @@
 
 #include "helpers.h"
 
-static struct store *s;
-
-static void
-setup(void)
-{
-    s = mkstore((size_t)4 << 20, (size_t)1 << 20);
-    cr_assert_not_null(s);
-}
-
-static void
-teardown(void)
-{
-    store_destroy(s);
-}
-
-TestSuite(store_store, .init = setup, .fini = teardown);
+STORE_SUITE(store_store);
 
 Test(store_store, set_get_roundtrip)
 {

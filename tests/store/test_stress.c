@@ -1,197 +1,26 @@
 /*
- * A bounded multi-threaded stress test: writers, readers, deleters, incr
- * and a maintenance thread (sweep, page moves, hash growth) hammer a small
- * store with an injected clock for about 1.5 s. Every value read must be
- * the one its key implies, and at the end every reference is returned.
- * Run under ASan by tools/check, and by hand under ThreadSanitizer.
+ * The bounded multi-threaded stress run (stress.c) as a Criterion test,
+ * for 1.5 s: it runs under ASan+UBSan in tools/check. For ThreadSanitizer
+ * build the stress_store program in a TSan build (see stress_main.c).
  */
 #include <criterion/criterion.h>
 
-#include <pthread.h>
 #include <stdio.h>
-#include <string.h>
-#include <time.h>
 
-#include "store/store.h"
-#include "util/util.h"
-
-#include "helpers.h"
-
-#define NKEYS 8000
-#define RUN_NS 1500000000ull
-
-struct shared {
-    struct store *s;
-    uint32_t now;          /* atomic: the injected clock */
-    bool stop;             /* atomic */
-    uint64_t bad;          /* atomic: values that did not match their key */
-    uint64_t ops;          /* atomic */
-};
-
-static uint64_t
-rnd(uint64_t *x)
-{
-    *x ^= *x << 13;
-    *x ^= *x >> 7;
-    *x ^= *x << 17;
-    return *x;
-}
-
-/* Value for key `k`: "<k>|" then a fill byte derived from k, `len` long. */
-static size_t
-make_value(char *buf, unsigned k, size_t len)
-{
-    int n = snprintf(buf, len + 1, "%u|", k);
-
-    for (size_t i = (size_t)n; i < len; i++) {
-        buf[i] = (char)('a' + (k + i) % 26);
-    }
-    return len;
-}
-
-static bool
-value_ok(const struct item *it, unsigned k)
-{
-    char want[4096];
-    size_t len = item_value_len(it);
-
-    if (len < 8 || len > sizeof(want) - 1) {
-        return false;
-    }
-    make_value(want, k, len);
-    return memcmp(item_value(it), want, len) == 0;
-}
-
-static uint32_t
-now_of(struct shared *sh)
-{
-    return __atomic_load_n(&sh->now, __ATOMIC_RELAXED);
-}
-
-static void *
-mixed_worker(void *arg)
-{
-    struct shared *sh = arg;
-    uint64_t x = (uint64_t)(uintptr_t)&x | 1;
-    char key[32];
-    char val[4096];
-
-    while (!__atomic_load_n(&sh->stop, __ATOMIC_RELAXED)) {
-        unsigned k = (unsigned)(rnd(&x) % NKEYS);
-        unsigned op = (unsigned)(rnd(&x) % 10);
-        struct str ks;
-        struct item *it;
-
-        snprintf(key, sizeof(key), "key:%u", k);
-        ks = S(key);
-        if (op < 4) {
-            size_t len = 8 + rnd(&x) % (k % 7 == 0 ? 3000 : 200);
-
-            make_value(val, k, len);
-            store_set(sh->s, STORE_SET, ks, k, (int64_t)(rnd(&x) % 4),
-                (struct str){ val, len }, 0, now_of(sh), NULL);
-        } else if (op < 8) {
-            if (store_get(sh->s, ks, now_of(sh), &it) == STORE_OK) {
-                if (!value_ok(it, k) || item_flags(it) != k) {
-                    __atomic_fetch_add(&sh->bad, 1, __ATOMIC_RELAXED);
-                }
-                item_unref(sh->s, it);
-            }
-        } else if (op < 9) {
-            store_delete(sh->s, ks, 0, now_of(sh));
-        } else {
-            uint64_t v;
-
-            snprintf(key, sizeof(key), "ctr:%u", k % 16);
-            if (store_arith(sh->s, S(key), true, 1, 0, now_of(sh), &v, NULL)
-                == STORE_NOT_FOUND) {
-                store_set(sh->s, STORE_ADD, S(key), 0, 0, S("0"), 0,
-                    now_of(sh), NULL);
-            }
-        }
-        __atomic_fetch_add(&sh->ops, 1, __ATOMIC_RELAXED);
-    }
-    return NULL;
-}
-
-static void *
-maintainer(void *arg)
-{
-    struct shared *sh = arg;
-    unsigned tick = 0;
-
-    while (!__atomic_load_n(&sh->stop, __ATOMIC_RELAXED)) {
-        store_maintain(sh->s, now_of(sh), 500);
-        if (++tick % 20 == 0) {
-            __atomic_fetch_add(&sh->now, 1, __ATOMIC_RELAXED);
-        }
-        if (tick % 400 == 0) {
-            store_flush(sh->s, tick % 800 == 0 ? 0 : 2, now_of(sh));
-        }
-        struct store_stats st;
-
-        store_stats(sh->s, &st);
-    }
-    return NULL;
-}
+#include "stress.h"
 
 Test(store_stress, threads_readers_writers_deleters, .timeout = 30)
 {
-    struct store_config c;
-    struct shared sh;
-    pthread_t t[4];
-    uint64_t t0 = util_mono_ns();
-    char key[32];
-    struct store_stats st;
+    struct stress_result r;
 
-    store_config_init(&c);
-    c.mem_limit = (size_t)1 << 20;
-    c.item_size_max = (size_t)64 << 10;
-    c.hash_power = 6;
-    c.lock_power = 3;
-    memset(&sh, 0, sizeof(sh));
-    sh.s = store_create(&c);
-    sh.now = T0;
-    cr_assert_not_null(sh.s);
-    for (int i = 0; i < 3; i++) {
-        pthread_create(&t[i], NULL, mixed_worker, &sh);
-    }
-    pthread_create(&t[3], NULL, maintainer, &sh);
-    while (util_mono_ns() - t0 < RUN_NS) {
-        struct timespec ts = { 0, 10000000 };
-
-        nanosleep(&ts, NULL);
-    }
-    __atomic_store_n(&sh.stop, true, __ATOMIC_RELAXED);
-    for (int i = 0; i < 4; i++) {
-        pthread_join(t[i], NULL);
-    }
-    store_stats(sh.s, &st);
-    fprintf(stderr, "stress: %lu ops, %lu evictions, %lu pages moved, "
-        "%lu expired, %lu flushed, hash power %lu\n", (unsigned long)sh.ops,
-        (unsigned long)st.evictions, (unsigned long)st.slabs_moved,
-        (unsigned long)st.get_expired, (unsigned long)st.get_flushed,
-        (unsigned long)st.hash_power_level);
-    cr_assert_eq(sh.bad, 0, "every value read matched its key");
-    cr_assert_gt(sh.ops, 1000);
-    /* Delete everything: then no chunk may still be in use. */
-    for (unsigned k = 0; k < NKEYS; k++) {
-        snprintf(key, sizeof(key), "key:%u", k);
-        store_delete(sh.s, S(key), 0, sh.now);
-    }
-    for (unsigned k = 0; k < 16; k++) {
-        snprintf(key, sizeof(key), "ctr:%u", k);
-        store_delete(sh.s, S(key), 0, sh.now);
-    }
-    store_stats(sh.s, &st);
-    cr_assert_eq(st.curr_items, 0);
-    cr_assert_eq(st.bytes, 0);
-    for (unsigned i = 0; i < store_nclasses(sh.s); i++) {
-        struct store_class_stats cs;
-
-        cr_assert(store_class_stats(sh.s, i, &cs));
-        cr_assert_eq(cs.used_chunks, 0, "class %u leaks chunks", cs.id);
-        cr_assert_eq(cs.mem_requested, 0);
-    }
-    store_destroy(sh.s);
+    cr_assert(store_stress_run(1500000000ull, &r));
+    cr_log_info("stress: %lu ops, %lu evictions, %lu pages moved "
+        "(%lu rescues), %lu expired, %lu flushed", (unsigned long)r.ops,
+        (unsigned long)r.evictions, (unsigned long)r.pages_moved,
+        (unsigned long)r.rescues, (unsigned long)r.expired,
+        (unsigned long)r.flushed);
+    cr_assert_eq(r.bad, 0, "every value read matched its key");
+    cr_assert_gt(r.ops, 1000);
+    cr_assert_gt(r.evictions, 0, "the store was under memory pressure");
+    cr_assert(r.clean, "every chunk is free after deleting every key");
 }

@@ -1,0 +1,98 @@
+/*
+ * What the meta commands need beyond the classic ones: meta get with
+ * vivify-on-miss, recache wins and stale items (memcached 1.6's
+ * stale-while-revalidate). Meta delete's invalidate mode shares
+ * store_delete()'s code in store.c.
+ */
+#include "store/store.h"
+
+#include <string.h>
+
+#include "store/internal.h"
+
+/* Create, link and return an empty item that wins its recache. */
+static enum store_status
+vivify_locked(struct op *o, const struct store_mget_opts *m, uint32_t now,
+    struct item **itp)
+{
+    struct item *it;
+    enum store_status rc;
+
+    rc = alloc_item(o->s, o->key, 0, exptime_abs(m->vivify_ttl, now), 0, now,
+        &it);
+    if (rc != STORE_OK) {
+        return rc;
+    }
+    item_set_flag(it, ITEM_TOKEN);
+    link_locked(o, it, NULL);
+    *itp = it;  /* the allocation's reference goes to the caller */
+    return STORE_OK;
+}
+
+/* Should this fetch of `it` win its recache (R flag, or stale)? */
+static bool
+wants_win(const struct item *it, const struct store_mget_opts *m,
+    uint32_t now)
+{
+    uint32_t e = item_exptime(it);
+
+    if (item_has(it, ITEM_STALE)) {
+        return true;
+    }
+    return m->recache && e != 0 && (int64_t)e - now < m->recache_ttl;
+}
+
+/* The hit half of store_mget(): flags, touch, counters, reference. */
+static void
+mget_hit_locked(struct op *o, struct item *it,
+    const struct store_mget_opts *m, uint32_t now, struct store_mget_res *r)
+{
+    r->hit_before = item_has(it, ITEM_FETCHED);
+    r->stale = item_has(it, ITEM_STALE);
+    r->token_sent = item_has(it, ITEM_TOKEN);
+    if (!r->token_sent && wants_win(it, m, now)) {
+        item_set_flag(it, ITEM_TOKEN);
+        r->win = true;
+    }
+    if (m->touch) {
+        STORE_RELAXED(&it->exptime, exptime_abs(m->touch_ttl, now));
+        o->st->c.touch_hits++;
+    } else {
+        o->st->c.get_hits++;
+    }
+    if (!m->no_bump) {
+        item_set_flag(it, ITEM_FETCHED);
+    }
+    item_ref(it);
+}
+
+enum store_status
+store_mget(struct store *s, struct str key, const struct store_mget_opts *m,
+    uint32_t now, struct item **itp, struct store_mget_res *r)
+{
+    struct op o;
+    struct item *it;
+    enum store_status rc = STORE_OK;
+    bool vivified = false;
+
+    memset(r, 0, sizeof(*r));
+    op_begin(&o, s, key, now);
+    it = find_live_locked(&o, now, !m->no_bump);
+    if (it != NULL) {
+        mget_hit_locked(&o, it, m, now, r);
+        *itp = it;
+    } else {
+        m->touch ? o.st->c.touch_misses++ : o.st->c.get_misses++;
+        rc = STORE_NOT_FOUND;
+        if (m->vivify) {
+            rc = vivify_locked(&o, m, now, itp);
+            vivified = rc == STORE_OK;
+            r->win = vivified;
+        }
+    }
+    op_end(&o);
+    if (vivified) {
+        hash_after_insert(s);
+    }
+    return rc;
+}
