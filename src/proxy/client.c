@@ -88,16 +88,21 @@ client_flush(struct client *cl)
 {
     struct preq *r;
 
-    while ((r = cl->head) != NULL && r->done) {
+    while (cl->state != CLIENT_QUITTING && (r = cl->head) != NULL &&
+        r->done) {
         cl->head = r->next;
         if (cl->head == NULL) {
             cl->tail = NULL;
         }
         cl->ninflight--;
         if (r->kind == PREQ_QUIT) {
+            /* Nothing after quit is answered; client_close frees it. */
             cl->state = CLIENT_QUITTING;
             net_conn_close_flush(cl->conn);
-        } else if (r->out.len > 0) {
+            preq_free(r);
+            return;
+        }
+        if (r->out.len > 0) {
             client_write(cl, buf_head(&r->out), r->out.len);
         }
         preq_free(r);

@@ -5,6 +5,7 @@ node that accepts and never answers, a node that answers garbage, policy
 eject (keys move while the node is down, and back), and --miss-when-down.
 """
 
+import os
 import signal
 import socket
 import time
@@ -148,6 +149,7 @@ class Faults(unittest.TestCase):
                 cl.nodes[0].stop(signal.SIGKILL)
                 cl.wait_stat("n0:share", lambda v: float(v) == 0.0,
                              args="ring")
+                time.sleep(0.3)     # every worker on the new ring
                 load.mark(2)
                 time.sleep(1.0)
                 moved = ph.locate(cl.port, KEYS)
@@ -155,6 +157,9 @@ class Faults(unittest.TestCase):
                 cl.nodes[0] = cl.start_node(port)
                 cl.wait_stat("n0:share", lambda v: float(v) > 0.2,
                              args="ring")
+                # Each worker switches rings on its next loop turn; a set
+                # and get straddling the switch may miss, once.
+                time.sleep(0.3)
                 load.mark(4)
                 time.sleep(0.8)
             finally:
@@ -203,8 +208,10 @@ class Faults(unittest.TestCase):
             # The proxy stopped reading: most requests were never read.
             self.assertLess(int(st["bytes_read"]), len(req) // 4)
             self.assertGreaterEqual(int(st["proxy_client_pauses"]), 1)
-            # At most 256 replies in flight plus 4 MiB queued.
-            self.assertLess(rss1 - rss0, 256 * big // 1024 + 16 * 1024)
+            # At most 256 replies in flight plus 4 MiB queued. (Not under
+            # ASan: its quarantine keeps freed memory resident.)
+            if "ASAN_OPTIONS" not in os.environ:
+                self.assertLess(rss1 - rss0, 256 * big // 1024 + 16 * 1024)
 
     def test_miss_when_down_and_flush_all(self):
         with ph.Cluster(3, conf_extra=FAST,
