@@ -47,7 +47,7 @@
     __atomic_load_n((p), __ATOMIC_RELAXED) + (n), __ATOMIC_RELAXED)
 #define CTR_GET(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 
-/* ---- pure pieces: multi-get split and merge (mget.c) -------------------- */
+/* ---- pure pieces: multi-get split and merge (mget.c) --------------------- */
 
 struct mget;
 
@@ -84,7 +84,7 @@ size_t mget_hits(const struct mget *m);
  * False if out of memory. */
 bool mget_finish(const struct mget *m, struct buf *out);
 
-/* ---- pure pieces: reply matching (match.c) ------------------------------ */
+/* ---- pure pieces: reply matching (match.c) ------------------------------- */
 
 enum pmatch {
     PMATCH_MORE = 0,    /* part of the reply, more follows (VALUE) */
@@ -95,7 +95,7 @@ enum pmatch {
 /* How a backend's response element of type `t` fits a request `cmd`. */
 enum pmatch proxy_match(enum proto_cmd cmd, enum proto_rsp_type t);
 
-/* ---- latency histogram (hist.c) ----------------------------------------- */
+/* ---- latency histogram (hist.c) ------------------------------------------ */
 
 /* Bucket of a latency in microseconds, and the upper bound of a bucket. */
 unsigned hist_bucket(uint64_t us);
@@ -103,7 +103,7 @@ uint64_t hist_upper(unsigned bucket);
 /* The value at quantile q (0..1) of `h` (upper bucket bound); 0 if empty. */
 uint64_t hist_quantile(const uint64_t *h, double q);
 
-/* ---- nodes and rings ---------------------------------------------------- */
+/* ---- nodes and rings ----------------------------------------------------- */
 
 enum pnode_state {
     PNODE_UP = 0,
@@ -164,7 +164,7 @@ struct pring {
     int refs;                   /* atomic: holders (workers + main) */
 };
 
-/* ---- worker side -------------------------------------------------------- */
+/* ---- worker side --------------------------------------------------------- */
 
 struct worker;
 struct client;
@@ -289,7 +289,7 @@ struct worker {
     bool drain_reported;
 };
 
-/* ---- the process -------------------------------------------------------- */
+/* ---- the process --------------------------------------------------------- */
 
 struct reload_report {
     uint64_t count;             /* successful reloads */
@@ -344,7 +344,7 @@ void pring_release(struct pring *r);
  * on its next loop iteration and drains nodes r no longer has. */
 void pring_publish(struct proxy *p, struct pring *r);
 
-/* ---- backend.c: backend connections (worker thread) ----------------------- */
+/* ---- backend.c: backend connections (worker thread) ---------------------- */
 
 /* The connection to node n that a client with `affinity` (its id) uses,
  * connecting it if needed. NULL if out of memory or no socket. */
@@ -369,7 +369,7 @@ void node_success(struct pnode *n);
  * mark it down and ask the main thread to probe it. */
 void node_failure(struct worker *w, struct pnode *n, const char *why);
 
-/* ---- client.c: client sessions (worker thread) ---------------------------- */
+/* ---- client.c: client sessions (worker thread) --------------------------- */
 
 extern const struct net_conn_ops client_ops;
 /* net's on_open: a session for an accepted connection; false if OOM. */
@@ -388,7 +388,7 @@ void worker_check_drained(struct worker *w);
 /* net_loop_call(): stop reading clients, finish what is in flight. */
 void worker_quiesce(struct net_loop *l, void *arg);
 
-/* ---- admin.c: what the proxy answers itself (worker thread) --------------- */
+/* ---- admin.c: what the proxy answers itself (worker thread) -------------- */
 
 /* "stats [args]" into out ("...END\r\n"). False with out empty: unknown
  * args (answer ERROR); false with out non-empty: out of memory. */
@@ -397,14 +397,14 @@ bool admin_stats(struct worker *w, struct str args, struct buf *out);
  * of memory (answer ERROR). */
 bool admin_command(struct worker *w, struct str line, struct buf *out);
 
-/* ---- health.c: down nodes (main thread) ----------------------------------- */
+/* ---- health.c: down nodes (main thread) ---------------------------------- */
 
 /* net_loop_call() from a worker: node `arg` was marked down; probe it. */
 void health_node_down(struct net_loop *l, void *arg);
 /* Stop probing n (it left the configuration). */
 void health_stop(struct pnode *n);
 
-/* ---- reload.c: configuration (main thread) -------------------------------- */
+/* ---- reload.c: configuration (main thread) ------------------------------- */
 
 /* Read and parse `path` into *c (not initialised by the caller). False
  * with err->text "file:line: reason" (or "file: reason"). */

@@ -175,7 +175,8 @@ class ProxyCommands(ph.ClusterCase):
         with self.conn() as c:
             c.send("set qq 0 0 1\r\nx\r\nget qq\r\nquit\r\nget qq\r\n")
             self.assertEqual(c.readline(), b"STORED\r\n")
-            self.assertEqual(c.read_until_end(), b"VALUE qq 0 1\r\nx\r\nEND\r\n")
+            self.assertEqual(c.read_until_end(),
+                             b"VALUE qq 0 1\r\nx\r\nEND\r\n")
             self.assertTrue(c.is_closed())
 
     def test_stats(self):
