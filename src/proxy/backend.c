@@ -291,6 +291,9 @@ bconn_read(struct net_conn *c, struct buf *in)
         }
         buf_consume(in, used);
     }
+    if (b->state == BCONN_CLOSING) {
+        return;
+    }
     arm_timer(b);
     if (b->head == NULL && b->draining) {
         b->state = BCONN_CLOSING;
