@@ -108,7 +108,7 @@ net_server_create(const struct net_server_config *cfg)
     return s;
 }
 
-/* ---- listeners ------------------------------------------------------------ */
+/* ---- listeners ----------------------------------------------------------- */
 
 static enum net_status
 add_listener(struct net_server *s, int fd, const char *unix_path)
@@ -305,7 +305,7 @@ net_server_listener_name(const struct net_server *s, size_t i, char *dst,
     net_addr_format(&s->ls[i]->addr, dst, n);
 }
 
-/* ---- workers -------------------------------------------------------------- */
+/* ---- workers ------------------------------------------------------------- */
 
 static void
 worker_drained(struct net_timer *t, void *arg)
@@ -445,7 +445,7 @@ fail_created:
     return NET_ESYS;
 }
 
-/* ---- acceptor -------------------------------------------------------------- */
+/* ---- acceptor ------------------------------------------------------------ */
 
 static void
 set_accepting(struct net_server *s, bool on)
@@ -479,6 +479,8 @@ resume_accepting(struct net_timer *t, void *arg)
 static void
 reject(struct net_server *s, int fd)
 {
+    /* Counted before the peer can see the close. */
+    atomic_fetch_add(&s->rejected, 1);
     if (s->cfg.reject_msg != NULL) {
         /* Best effort: a fresh socket has room for one short line. */
         ssize_t n = send(fd, s->cfg.reject_msg, strlen(s->cfg.reject_msg),
@@ -486,7 +488,6 @@ reject(struct net_server *s, int fd)
         (void)n;
     }
     close(fd);
-    atomic_fetch_add(&s->rejected, 1);
 }
 
 static void

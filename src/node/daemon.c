@@ -10,6 +10,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -117,6 +118,29 @@ open_listeners(struct node *n)
     return true;
 }
 
+/*
+ * Room for -c connections plus listeners, the store and libevent: raise
+ * the soft descriptor limit as far as the hard one allows (memcached does
+ * the same), and warn when that is not enough.
+ */
+static void
+raise_fd_limit(size_t max_conns)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)max_conns + 64;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want) {
+        return;
+    }
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ?
+        want : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want) {
+        log_warn("-c %zu: only %llu file descriptors allowed; connections "
+            "past that are refused by the kernel", max_conns,
+            (unsigned long long)rl.rlim_cur);
+    }
+}
+
 /* -u: when started as root, become `user` after binding. */
 static bool
 drop_root(const char *user)
@@ -204,6 +228,7 @@ node_run(const struct node_config *c)
     util_log_set_level(log_level(c->verbose));
     proto_limits_default(&n.lim);
     n.lim.max_value = (uint32_t)c->item_size_max;
+    raise_fd_limit(c->max_conns);
     n.store = make_store(c);
     if (n.store == NULL) {
         log_error("cannot create the store (-m %zu, -I %zu)",

@@ -19,10 +19,11 @@ void ring_md5(const void *p, size_t len, unsigned char digest[16]);
 uint32_t ring_ketama_npoints(uint32_t weight, uint32_t total_weight,
     uint32_t nlive);
 
-/* Write a server's `npoints` points ("<name>-<j>" MD5 digests, four
- * little-endian words each, shifted into the top 32 bits) with owner
- * `idx`; return how many were written. */
-size_t ring_ketama_points(const struct ring_node *node, uint16_t idx,
-    uint32_t npoints, uint64_t *hash, uint16_t *owner);
+/* Write points [from, from + npoints) of a server (point 4j + x is word
+ * x of the MD5 digest of "<name>-<j>", little-endian, shifted into the
+ * top 32 bits) to `hash`; `from` and `npoints` are multiples of 4. Returns
+ * how many were written. */
+size_t ring_ketama_points(const struct ring_node *node, uint32_t from,
+    uint32_t npoints, uint64_t *hash);
 
 #endif /* RING_HASHKIT_H */

@@ -24,14 +24,14 @@ ring_ketama_npoints(uint32_t weight, uint32_t total_weight, uint32_t nlive)
 
 /* Ketama: each "<name>-<j>" MD5 digest gives four little-endian points. */
 size_t
-ring_ketama_points(const struct ring_node *node, uint16_t idx,
-    uint32_t npoints, uint64_t *hash, uint16_t *owner)
+ring_ketama_points(const struct ring_node *node, uint32_t from,
+    uint32_t npoints, uint64_t *hash)
 {
     char buf[RING_MAX_NAME + 16];
     unsigned char d[16];
     size_t n = 0;
 
-    for (uint32_t j = 0; j < npoints / 4; j++) {
+    for (uint32_t j = from / 4; j < (from + npoints) / 4; j++) {
         int len = snprintf(buf, sizeof(buf), "%.*s-%u", (int)node->name.len,
             node->name.ptr, j);
         ring_md5(buf, (size_t)len, d);
@@ -39,11 +39,8 @@ ring_ketama_points(const struct ring_node *node, uint16_t idx,
             uint32_t v = (uint32_t)d[3 + x * 4] << 24 |
                 (uint32_t)d[2 + x * 4] << 16 | (uint32_t)d[1 + x * 4] << 8 |
                 d[x * 4];
-            hash[n] = (uint64_t)v << 32;
-            owner[n] = idx;
-            n++;
+            hash[n++] = (uint64_t)v << 32;
         }
     }
     return n;
 }
-

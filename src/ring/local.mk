@@ -7,6 +7,8 @@ libring_a_SOURCES = \
     src/ring/hashkit.c \
     src/ring/ketama.c \
     src/ring/md5.c \
+    src/ring/points.h \
+    src/ring/points.c \
     src/ring/ring.c
 libring_a_CFLAGS = $(AM_CFLAGS) $(XXHASH_CFLAGS)
 
@@ -14,7 +16,8 @@ libring_a_CFLAGS = $(AM_CFLAGS) $(XXHASH_CFLAGS)
 check_PROGRAMS += tests/ring/test_ring
 TESTS += tests/ring/test_ring
 tests_ring_test_ring_SOURCES = tests/ring/test_ring.c \
-    tests/ring/test_ketama.c tests/ring/test_config.c
+    tests/ring/test_ketama.c tests/ring/test_config.c \
+    tests/ring/test_points.c
 tests_ring_test_ring_CFLAGS = $(TEST_CFLAGS) $(XXHASH_CFLAGS)
 tests_ring_test_ring_LDADD = libring.a libutil.a $(XXHASH_LIBS) -lm $(TEST_LIBS)
 

@@ -1,7 +1,7 @@
 /*
- * The ring value: building it (ring v1 and ketama points, sorted with a
- * bucket sort on the top bits of the hash), looking keys up through an
- * index on those same top bits, and exact ownership and movement from arc
+ * The ring value: validating and copying the node list, building it (the
+ * points themselves: points.c), looking keys up through the index on the
+ * top bits of the hash, and exact ownership and movement from arc
  * lengths. See ring.h for the placement rules.
  */
 #include "ring/ring.h"
@@ -14,20 +14,16 @@
 #include <xxhash.h>
 
 #include "ring/hashkit.h"
+#include "ring/points.h"
 
 struct ring {
     struct ring_params params;
     size_t nnodes;
     struct ring_node *nodes; /* name/addr point into `arena` */
     char *arena;
-    size_t npoints;
-    uint64_t *points; /* sorted; ketama values are shifted left by 32 */
-    uint16_t *owner;  /* while building: owner[i] owns points[i] */
-    /* For lookups, one word per point: the top 48 bits of its hash and
-     * its owner in the low 16, so a lookup touches one array. */
-    uint64_t *packed;
-    uint32_t *index;  /* index[b]: first point whose top bits are >= b */
-    unsigned ishift;  /* 64 - index bits */
+    /* Sorted by (hash, name rank) in a 64-bit space: ketama's 32-bit
+     * points and key hashes are shifted into the top half. */
+    struct ring_points pts;
     unsigned bits;    /* width of the hash space: 64 or 32 */
 };
 
@@ -143,46 +139,7 @@ copy_nodes(struct ring *r, const struct ring_node *nodes, size_t n)
     }
 }
 
-/* ---- point generation ---------------------------------------------------- */
-
-/* Add one to the decimal number in buf[0..*len) in place. */
-static void
-decimal_incr(char *buf, size_t *len)
-{
-    size_t i = *len;
-
-    while (i > 0) {
-        i--;
-        if (buf[i] != '9') {
-            buf[i]++;
-            return;
-        }
-        buf[i] = '0';
-    }
-    memmove(buf + 1, buf, *len);
-    buf[0] = '1';
-    (*len)++;
-}
-
-/* Ring v1: point i of a node is XXH3_64bits("<name>#<i>"). */
-static size_t
-v1_points(const struct ring_node *node, uint16_t idx, uint32_t vnodes,
-    uint64_t *hash, uint16_t *owner)
-{
-    char buf[RING_MAX_NAME + 16];
-    size_t n = (size_t)vnodes * node->weight, prefix = node->name.len + 1;
-    size_t dlen = 1;
-
-    memcpy(buf, node->name.ptr, node->name.len);
-    buf[node->name.len] = '#';
-    buf[prefix] = '0';
-    for (size_t i = 0; i < n; i++) {
-        hash[i] = XXH3_64bits(buf, prefix + dlen);
-        owner[i] = idx;
-        decimal_incr(buf + prefix, &dlen);
-    }
-    return n;
-}
+/* ---- building ------------------------------------------------------------ */
 
 /* Points each node gets; false when the total passes RING_MAX_POINTS. */
 static bool
@@ -216,162 +173,6 @@ count_points(const struct ring_params *p, const struct ring_node *nodes,
     return sum <= RING_MAX_POINTS;
 }
 
-/* ---- sorting and the index ----------------------------------------------- */
-
-#define RADIX_BITS 11
-#define PACK_MASK UINT64_C(0xffff) /* owner bits of a packed point */
-
-static uint32_t
-owner_at(const struct ring *r, size_t i)
-{
-    return (uint32_t)(r->packed[i] & PACK_MASK);
-}
-#define RADIX (1u << RADIX_BITS)
-
-/* Index bits: about two points per bucket, at most 22 bits (16 MiB),
- * the bits the sort already groups by. */
-static unsigned
-index_bits(size_t npoints, unsigned bits)
-{
-    unsigned b = 1;
-
-    while (b < 22 && ((size_t)2 << b) < npoints) {
-        b++;
-    }
-    return b < bits ? b : bits;
-}
-
-static unsigned
-top_bucket(uint64_t h)
-{
-    return (unsigned)(h >> (64 - RADIX_BITS));
-}
-
-/* Insertion sort of a short run by (hash, name rank of the owner). */
-static void
-insertion_sort(uint64_t *h, uint16_t *o, size_t lo, size_t hi,
-    const uint32_t *rank)
-{
-    for (size_t i = lo + 1; i < hi; i++) {
-        uint64_t vh = h[i];
-        uint16_t vo = o[i];
-        size_t j = i;
-        while (j > lo && (h[j - 1] > vh ||
-            (h[j - 1] == vh && rank[o[j - 1]] > rank[vo]))) {
-            h[j] = h[j - 1];
-            o[j] = o[j - 1];
-            j--;
-        }
-        h[j] = vh;
-        o[j] = vo;
-    }
-}
-
-/*
- * Sort [lo, hi) of `h`/`o`, whose points share their top RADIX_BITS bits:
- * scatter them from the buffer `th`/`to` by the next RADIX_BITS bits,
- * then insertion-sort the tiny runs.
- */
-static void
-sort_bucket(struct ring *r, size_t b, size_t lo, size_t hi,
-    const uint64_t *th, const uint16_t *to, const uint32_t *rank)
-{
-    size_t count[RADIX + 1];
-    unsigned shift = 64 - 2 * RADIX_BITS, ibits = 64 - r->ishift;
-    uint64_t *h = r->points;
-    uint16_t *o = r->owner;
-
-    memset(count, 0, sizeof(count));
-    for (size_t i = lo; i < hi; i++) {
-        count[((th[i] >> shift) & (RADIX - 1)) + 1]++;
-    }
-    count[0] = lo;
-    for (size_t s = 0; s < RADIX; s++) {
-        count[s + 1] += count[s];
-    }
-    for (size_t i = lo; i < hi; i++) {
-        size_t at = count[(th[i] >> shift) & (RADIX - 1)]++;
-        h[at] = th[i];
-        o[at] = to[i];
-    }
-    /* Each count[s] now ends sub-bucket s, whose points share their top
-     * 22 bits: its start is the lookup index entry when those bits begin
-     * a bucket of the (at most 22-bit) index. */
-    for (size_t s = 0, from = lo; s < RADIX; from = count[s], s++) {
-        size_t top22 = b << RADIX_BITS | s;
-        if ((top22 & (((size_t)1 << (2 * RADIX_BITS - ibits)) - 1)) == 0) {
-            r->index[top22 >> (2 * RADIX_BITS - ibits)] = (uint32_t)from;
-        }
-        if (count[s] - from > 1) {
-            insertion_sort(h, o, from, count[s], rank);
-        }
-    }
-}
-
-/*
- * Sort the points by (hash, name rank): the first of equal hashes is the
- * winner. Hashes are uniform, so two radix passes on the top 22 bits (the
- * first into a buffer, the second back, one cache-sized bucket at a time)
- * leave runs of a point or two for an insertion sort: linear time.
- */
-static void
-sort_points(struct ring *r, const uint32_t *rank, size_t *start)
-{
-    size_t n = r->npoints, next[RADIX];
-    uint64_t *th = xmalloc((n > 0 ? n : 1) * sizeof(*th));
-    uint16_t *to = xmalloc((n > 0 ? n : 1) * sizeof(*to));
-
-    r->index = xmalloc((((size_t)1 << (64 - r->ishift)) + 1) *
-        sizeof(*r->index));
-    for (size_t b = 0; b < RADIX; b++) {
-        start[b + 1] += start[b];
-        next[b] = start[b];
-    }
-    for (size_t i = 0; i < n; i++) {
-        size_t at = next[top_bucket(r->points[i])]++;
-        th[at] = r->points[i];
-        to[at] = r->owner[i];
-    }
-    for (size_t b = 0; b < RADIX; b++) {
-        sort_bucket(r, b, start[b], start[b + 1], th, to, rank);
-    }
-    r->index[(size_t)1 << (64 - r->ishift)] = (uint32_t)n;
-    free(th);
-    free(to);
-}
-
-/* Generate every node's points, then sort and index them. */
-static void
-place_points(struct ring *r, const uint32_t *rank, const uint32_t *per_node)
-{
-    size_t at = 0, cap = r->npoints > 0 ? r->npoints : 1, start[RADIX + 1];
-
-    r->points = xmalloc(cap * sizeof(*r->points));
-    r->owner = xmalloc(cap * sizeof(*r->owner));
-    for (size_t i = 0; i < r->nnodes; i++) {
-        if (r->params.mode == RING_MODE_V1) {
-            at += v1_points(&r->nodes[i], (uint16_t)i, r->params.vnodes,
-                r->points + at, r->owner + at);
-        } else {
-            at += ring_ketama_points(&r->nodes[i], (uint16_t)i, per_node[i],
-                r->points + at, r->owner + at);
-        }
-    }
-    /* The top-bucket histogram for the sort. */
-    memset(start, 0, sizeof(start));
-    for (size_t i = 0; i < r->npoints; i++) {
-        start[top_bucket(r->points[i]) + 1]++;
-    }
-    r->ishift = 64 - index_bits(r->npoints, r->bits);
-    sort_points(r, rank, start);
-    r->packed = xmalloc(cap * sizeof(*r->packed));
-    for (size_t i = 0; i < r->npoints; i++) {
-        r->packed[i] = (r->points[i] & ~PACK_MASK) | r->owner[i];
-    }
-    free(r->owner);
-    r->owner = NULL;
-}
-
 enum ring_status
 ring_build(const struct ring_params *p, const struct ring_node *nodes,
     size_t n, struct ring **out)
@@ -401,9 +202,11 @@ ring_build(const struct ring_params *p, const struct ring_node *nodes,
     r = xcalloc(1, sizeof(*r));
     r->params = params;
     r->bits = params.mode == RING_MODE_V1 ? 64 : 32;
-    r->npoints = total;
     copy_nodes(r, nodes, n);
-    place_points(r, rank, per_node);
+    (void)ring_points_build(&r->pts, &(struct ring_points_src){
+        .mode = params.mode, .nodes = r->nodes, .nnodes = n,
+        .per_node = per_node, .rank = rank, .total = total, .bits = r->bits,
+        .slack = RING_POINTS_SLACK });
     *out = r;
 fail:
     free(rank);
@@ -417,9 +220,7 @@ ring_destroy(struct ring *r)
     if (r == NULL) {
         return;
     }
-    free(r->points);
-    free(r->packed);
-    free(r->index);
+    ring_points_fini(&r->pts);
     free(r->nodes);
     free(r->arena);
     free(r);
@@ -457,37 +258,16 @@ ring_key_hash(const struct ring *r, struct str key)
     return key.len == 0 ? 0 : ring_twem_hash(r->params.hash, key);
 }
 
-/*
- * Index of the first point >= h (in the 64-bit space), wrapping to 0.
- * Compares the packed top 48 bits; only when those equal the key's does
- * it read the full hash, so a lookup stays exact.
- */
-static size_t
-find_point(const struct ring *r, uint64_t h)
-{
-    size_t b = (size_t)(h >> r->ishift);
-    size_t i = r->index[b], end = r->index[b + 1];
-    uint64_t top = h & ~PACK_MASK;
-
-    while (i < end) {
-        uint64_t p = r->packed[i] & ~PACK_MASK;
-        if (p > top || (p == top && r->points[i] >= h)) {
-            break;
-        }
-        i++;
-    }
-    return i < r->npoints ? i : 0;
-}
-
 uint32_t
 ring_lookup(const struct ring *r, struct str key)
 {
     uint64_t h = ring_key_hash(r, key);
 
-    if (r->npoints == 0) {
+    if (r->pts.n == 0) {
         return RING_NO_NODE;
     }
-    return owner_at(r, find_point(r, h << (64 - r->bits)));
+    return ring_points_owner(&r->pts,
+        ring_points_find(&r->pts, h << (64 - r->bits)));
 }
 
 void
@@ -496,15 +276,15 @@ ring_locate(const struct ring *r, struct str key, struct ring_hit *hit)
     size_t i;
 
     hit->key_hash = ring_key_hash(r, key);
-    if (r->npoints == 0) {
+    if (r->pts.n == 0) {
         hit->node = RING_NO_NODE;
         hit->point = 0;
         hit->point_idx = 0;
         return;
     }
-    i = find_point(r, hit->key_hash << (64 - r->bits));
-    hit->node = owner_at(r, i);
-    hit->point = r->points[i] >> (64 - r->bits);
+    i = ring_points_find(&r->pts, hit->key_hash << (64 - r->bits));
+    hit->node = ring_points_owner(&r->pts, i);
+    hit->point = ring_points_hash(&r->pts, i) >> (64 - r->bits);
     hit->point_idx = (uint32_t)i;
 }
 
@@ -543,16 +323,16 @@ ring_node_weight(const struct ring *r, uint32_t node)
 size_t
 ring_point_count(const struct ring *r)
 {
-    return r->npoints;
+    return r->pts.n;
 }
 
 uint64_t
 ring_point(const struct ring *r, size_t i, uint32_t *node)
 {
     if (node != NULL) {
-        *node = owner_at(r, i);
+        *node = ring_points_owner(&r->pts, i);
     }
-    return r->points[i] >> (64 - r->bits);
+    return ring_points_hash(&r->pts, i) >> (64 - r->bits);
 }
 
 unsigned
@@ -561,27 +341,44 @@ ring_hash_bits(const struct ring *r)
     return r->bits;
 }
 
+size_t
+ring_memory(const struct ring *r)
+{
+    size_t arena = 0;
+
+    for (size_t i = 0; i < r->nnodes; i++) {
+        arena += r->nodes[i].name.len + r->nodes[i].addr.len + 2;
+    }
+    return sizeof(*r) + r->nnodes * sizeof(*r->nodes) + arena +
+        ring_points_memory(&r->pts);
+}
+
 /* ---- exact ownership and movement ---------------------------------------- */
 
 void
 ring_ownership(const struct ring *r, double *share)
 {
+    const struct ring_points *pts = &r->pts;
+    struct ring_points_walk w = { 0 };
     unsigned sh = 64 - r->bits;
     double space = ldexp(1.0, (int)r->bits);
+    uint64_t first, prev;
 
     for (size_t i = 0; i < r->nnodes; i++) {
         share[i] = 0.0;
     }
-    if (r->npoints == 0) {
+    if (pts->n == 0) {
         return;
     }
     /* Point i owns (p[i-1], p[i]]; point 0 also owns the wrap-around. */
-    for (size_t i = 1; i < r->npoints; i++) {
-        uint64_t arc = (r->points[i] >> sh) - (r->points[i - 1] >> sh);
-        share[owner_at(r, i)] += (double)arc / space;
+    first = prev = ring_points_walk_hash(pts, &w, 0) >> sh;
+    for (size_t i = 1; i < pts->n; i++) {
+        uint64_t cur = ring_points_walk_hash(pts, &w, i) >> sh;
+        share[ring_points_owner(pts, i)] += (double)(cur - prev) / space;
+        prev = cur;
     }
-    share[owner_at(r, 0)] += ((double)(r->points[0] >> sh) + space -
-        (double)(r->points[r->npoints - 1] >> sh)) / space;
+    share[ring_points_owner(pts, 0)] += ((double)first + space -
+        (double)prev) / space;
 }
 
 static bool
@@ -601,6 +398,8 @@ same_hashing(const struct ring *a, const struct ring *b)
 enum ring_status
 ring_diff(const struct ring *a, const struct ring *b, double *moved)
 {
+    const struct ring_points *ap = &a->pts, *bp = &b->pts;
+    struct ring_points_walk aw = { 0 }, bw = { 0 };
     unsigned sh = 64 - a->bits;
     double space = ldexp(1.0, (int)a->bits), prev = -1.0;
     size_t i = 0, j = 0, na = a->nnodes, nb = b->nnodes;
@@ -611,23 +410,26 @@ ring_diff(const struct ring *a, const struct ring *b, double *moved)
     for (size_t k = 0; k < na * nb; k++) {
         moved[k] = 0.0;
     }
-    if (a->npoints == 0 || b->npoints == 0) {
+    if (ap->n == 0 || bp->n == 0) {
         return RING_OK;
     }
     /* Walk the union of both rings' points; between two consecutive
      * breakpoints each ring has one owner: the next point of each. */
-    while (i < a->npoints || j < b->npoints) {
-        uint64_t pa = i < a->npoints ? a->points[i] >> sh : UINT64_MAX;
-        uint64_t pb = j < b->npoints ? b->points[j] >> sh : UINT64_MAX;
+    while (i < ap->n || j < bp->n) {
+        uint64_t pa = i < ap->n ?
+            ring_points_walk_hash(ap, &aw, i) >> sh : UINT64_MAX;
+        uint64_t pb = j < bp->n ?
+            ring_points_walk_hash(bp, &bw, j) >> sh : UINT64_MAX;
         uint64_t cur = pa < pb ? pa : pb;
-        uint32_t oa = owner_at(a, i < a->npoints ? i : 0);
-        uint32_t ob = owner_at(b, j < b->npoints ? j : 0);
+        uint32_t oa = ring_points_owner(ap, i < ap->n ? i : 0);
+        uint32_t ob = ring_points_owner(bp, j < bp->n ? j : 0);
         moved[(size_t)oa * nb + ob] += ((double)cur - prev) / space;
         prev = (double)cur;
         i += pa == cur;
         j += pb == cur;
     }
-    moved[(size_t)owner_at(a, 0) * nb + owner_at(b, 0)] +=
+    moved[(size_t)ring_points_owner(ap, 0) * nb +
+        ring_points_owner(bp, 0)] +=
         (space - 1.0 - prev) / space;
     return RING_OK;
 }

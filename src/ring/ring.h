@@ -140,6 +140,9 @@ size_t ring_point_count(const struct ring *r);
 uint64_t ring_point(const struct ring *r, size_t i, uint32_t *node);
 /* Width of the hash space in bits: 64 (v1) or 32 (ketama). */
 unsigned ring_hash_bits(const struct ring *r);
+/* Bytes the ring holds on the heap: 8 per point, its lookup index (about
+ * 2 per point) and the node table. */
+size_t ring_memory(const struct ring *r);
 
 /*
  * Exact ownership: share[i] (an array of ring_node_count() doubles the

@@ -24,20 +24,24 @@ def memcached(*args):
     return harness.Server(argv + list(args))
 
 
-def exchange(port, data, quiet=0.3, limit=10.0):
+def exchange(port, data, quiet=0.3, limit=10.0, first=5.0):
     """Send `data` on a fresh connection; return every byte received until
-    the server is quiet for `quiet` seconds, plus b"<EOF>" if it closed."""
+    the server is quiet for `quiet` seconds, plus b"<EOF>" if it closed
+    (see drain)."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
         s.sendall(data)
-        return drain(s, quiet, limit)
+        return drain(s, quiet, limit, first)
 
 
-def drain(s, quiet=0.3, limit=10.0):
-    """Read from socket `s` until it is quiet or closed (see exchange)."""
+def drain(s, quiet=0.3, limit=10.0, first=5.0):
+    """Read from socket `s` until it is quiet or closed. The first byte may
+    take up to `first` seconds (a slow, sanitized build); after it, a
+    pause of `quiet` seconds ends the reply. Pass first=quiet when no
+    reply is expected."""
     out = b""
     deadline = time.monotonic() + limit
-    s.settimeout(quiet)
     while time.monotonic() < deadline:
+        s.settimeout(first if not out else quiet)
         try:
             chunk = s.recv(1 << 20)
         except socket.timeout:

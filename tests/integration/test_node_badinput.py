@@ -84,7 +84,8 @@ class BadInputTest(unittest.TestCase):
     def test_data_block_shorter_than_declared(self):
         with socket.create_connection(("127.0.0.1", self.srv.port)) as s:
             s.sendall(b"set short 0 0 5\r\nab\r\n")
-            self.assertEqual(nodelib.drain(s), b"", "waits for the rest")
+            self.assertEqual(nodelib.drain(s, first=0.5), b"",
+                             "waits for the rest")
             s.sendall(b"c\r\nget short\r\n")
             self.assertEqual(nodelib.drain(s),
                              b"STORED\r\nVALUE short 0 5\r\nab\r\nc\r\nEND\r\n")

@@ -301,7 +301,7 @@ Test(net_server, shutdown_drains_and_closes_clients)
     close(fd);
 }
 
-/* ---- backpressure ----------------------------------------------------------- */
+/* ---- backpressure -------------------------------------------------------- */
 
 #define BP_CHUNK (256u << 10)
 #define BP_CHUNKS 64
@@ -365,7 +365,12 @@ Test(net_server, backpressure_stops_reading_until_drained)
     srv_start(&v, &cfg);
     fd = tcp_connect_rcvbuf(v.port, rcv);
     write_all(fd, "g", 1);
-    usleep(200000);
+    /* Once "g" is read the server has queued 16 MiB and paused reading,
+     * in the same callback. */
+    for (int i = 0; i < 150 && atomic_load(&bp_in) == 0; i++) {
+        usleep(20000);
+    }
+    cr_assert_eq(atomic_load(&bp_in), 1);
     /* The server cannot send 16 MiB into a client that does not read, so it
      * must have stopped reading: these bytes stay in the kernel. */
     write_all(fd, more, sizeof(more));
@@ -384,7 +389,7 @@ Test(net_server, backpressure_stops_reading_until_drained)
     srv_stop(&v);
 }
 
-/* ---- outbound connections ----------------------------------------------- */
+/* ---- outbound connections ------------------------------------------------ */
 
 struct client {
     enum net_status connected;
@@ -581,7 +586,7 @@ Test(net_conn, close_releases_unsent_refs)
     net_loop_destroy(l);
 }
 
-/* ---- timers and loops ------------------------------------------------------- */
+/* ---- timers and loops ---------------------------------------------------- */
 
 struct tick {
     int fired;
@@ -636,7 +641,7 @@ Test(net_timer, periodic_rearm_cancel_and_precision)
     ms = (k.last_ns - k.first_ns) / 1000000u;
     cr_assert_eq(k.fired, 5);
     cr_assert_geq(ms, 50, "5 x 10 ms took %llu ms", (unsigned long long)ms);
-    cr_assert_lt(ms, 1000, "5 x 10 ms took %llu ms", (unsigned long long)ms);
+    cr_assert_lt(ms, 3000, "5 x 10 ms took %llu ms", (unsigned long long)ms);
     cr_assert_eq(dead_fired, 0);
     net_loop_destroy(l);
 }
@@ -714,7 +719,7 @@ Test(net_loop, cross_thread_calls_run_in_order_on_loop_thread)
     net_loop_destroy(x.loop);
 }
 
-/* ---- addresses ---------------------------------------------------------- */
+/* ---- addresses ----------------------------------------------------------- */
 
 Test(net_addr, resolve_and_format)
 {
@@ -734,7 +739,7 @@ Test(net_addr, resolve_and_format)
     cr_assert_eq(net_addr_unix("", &a), NET_EADDR);
 }
 
-/* ---- sd_notify ------------------------------------------------------------ */
+/* ---- sd_notify ----------------------------------------------------------- */
 
 static int
 bind_dgram(const char *name, bool abstract)

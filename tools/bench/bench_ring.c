@@ -188,7 +188,7 @@ build_time(enum ring_mode mode, size_t n, uint32_t vnodes)
     char (*buf)[32] = xcalloc(n, 32);
     struct ring_params p;
     uint64_t best = UINT64_MAX;
-    size_t npoints = 0;
+    size_t npoints = 0, bytes = 0;
 
     ring_params_init(&p);
     p.mode = mode;
@@ -203,12 +203,13 @@ build_time(enum ring_mode mode, size_t n, uint32_t vnodes)
         uint64_t dt = cpu_ns() - t0;
         best = dt < best ? dt : best;
         npoints = ring_point_count(r);
+        bytes = ring_memory(r);
         ring_destroy(r);
     }
     printf("build: %s, %zu nodes, vnodes %u, %zu points: %.1f ms CPU "
-        "(best of 5)\n", mode == RING_MODE_V1 ? "ring v1" : "ketama", n,
-        mode == RING_MODE_V1 ? p.vnodes : RING_KETAMA_POINTS, npoints,
-        (double)best / 1e6);
+        "(best of 5), %.1f MiB\n", mode == RING_MODE_V1 ? "ring v1" :
+        "ketama", n, mode == RING_MODE_V1 ? p.vnodes : RING_KETAMA_POINTS,
+        npoints, (double)best / 1e6, (double)bytes / (1024.0 * 1024.0));
     free(nodes);
     free(buf);
 }
@@ -224,6 +225,7 @@ main(int argc, char **argv)
     }
     lookup_rate(RING_MODE_V1);
     lookup_rate(RING_MODE_KETAMA);
+    build_time(RING_MODE_V1, 10, RING_DEFAULT_VNODES);
     build_time(RING_MODE_V1, 100, RING_DEFAULT_VNODES);
     build_time(RING_MODE_V1, 1000, RING_DEFAULT_VNODES);
     build_time(RING_MODE_V1, 1000, 2048);
