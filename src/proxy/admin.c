@@ -211,12 +211,55 @@ ring_stats(struct worker *w, struct buf *b)
     return ok;
 }
 
+/* On each worker, its own counters: no other thread writes them. */
+static void
+reset_worker(struct net_loop *l, void *arg)
+{
+    struct worker *w = net_loop_data(l);
+    struct proxy *p = w->p;
+    uint32_t i, n = __atomic_load_n(&p->nslots, __ATOMIC_ACQUIRE);
+    uint64_t *f = (uint64_t *)&w->st;   /* struct wstats: all uint64_t */
+
+    (void)arg;
+    for (i = 0; i < sizeof(w->st) / sizeof(*f); i++) {
+        if (&f[i] != &w->st.curr_conns && &f[i] != &w->st.inflight) {
+            __atomic_store_n(&f[i], 0, __ATOMIC_RELAXED);  /* gauges stay */
+        }
+    }
+    for (i = 0; i < n; i++) {
+        struct pnode_ctr *c = &p->slots[i]->ctr[w->idx];
+
+        memset(c, 0, sizeof(*c));
+    }
+}
+
+/* "stats reset", as memcached: every worker zeroes its counters on its
+ * next loop turn (so right after RESET a few may still count). */
+static bool
+stats_reset(struct worker *w, struct buf *out)
+{
+    unsigned i;
+
+    for (i = 0; i < w->p->nworkers; i++) {
+        (void)net_loop_call(net_server_worker(w->p->srv, i), reset_worker,
+            NULL);
+    }
+    return buf_append_str(out, proto_reply_str(PROTO_REPLY_RESET));
+}
+
 bool
 admin_stats(struct worker *w, struct str args, struct buf *out)
 {
     bool ok = true;
     size_t i;
 
+    if (str_eq_cstr(args, "reset")) {
+        if (stats_reset(w, out)) {
+            return true;
+        }
+        (void)buf_append(out, "x", 1);  /* non-empty: out of memory */
+        return false;
+    }
     if (args.len == 0) {
         ok &= general_stats(w, out);
         ok &= reload_stats(w, out);

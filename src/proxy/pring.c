@@ -65,7 +65,9 @@ pnode_create(struct proxy *p, const struct ring_config_node *cn)
     n->ctr = xcalloc(p->nworkers, sizeof(*n->ctr));
     n->all_next = p->all;
     p->all = n;
-    p->slots[p->nslots++] = n;
+    p->slots[n->id] = n;
+    /* Workers read slots[0 .. nslots) ("stats reset"): publish after. */
+    __atomic_store_n(&p->nslots, n->id + 1, __ATOMIC_RELEASE);
     return n;
 }
 

@@ -231,6 +231,7 @@ struct preq {
     uint32_t nfail;
 };
 
+/* Only uint64_t fields: "stats reset" zeroes them as an array. */
 struct wstats {
     uint64_t curr_conns;
     uint64_t total_conns;

@@ -203,6 +203,20 @@ class ProxyCommands(ph.ClusterCase):
         share = sum(float(ring["%s:share" % n]) for n in self.cl.names)
         self.assertAlmostEqual(share, 1.0, places=4)
 
+    def test_stats_reset(self):
+        with self.conn() as c:
+            c.call("set sr 0 0 1\r\nx\r\n")
+            for _ in range(20):
+                c.send("get sr\r\n")
+                c.read_until_end()
+            self.assertEqual(c.call("stats reset\r\n"), b"RESET\r\n")
+        st = self.cl.wait_stat("cmd_get", lambda v: int(v) == 0)
+        self.assertEqual(st, "0")
+        st = self.cl.stats()
+        self.assertEqual(sum(int(st["node:%s:requests" % n])
+                             for n in self.cl.names), 0)
+        self.assertGreaterEqual(int(st["curr_connections"]), 1)
+
     def test_ringproxy_commands(self):
         with self.conn() as c:
             c.send("ringproxy nodes\r\n")
