@@ -650,22 +650,16 @@ dispatch(struct client *cl, const struct proto_req *req, struct str raw)
 {
     struct preq *r;
 
-    switch (req->cmd) {
-    case PROTO_CMD_GET:
-    case PROTO_CMD_GETS:
-    case PROTO_CMD_GAT:
-    case PROTO_CMD_GATS:
+    if (proto_cmd_is_retrieval(req->cmd)) {
         route_get(cl, req, raw);
-        break;
-    case PROTO_CMD_SET:
-    case PROTO_CMD_ADD:
-    case PROTO_CMD_REPLACE:
-    case PROTO_CMD_APPEND:
-    case PROTO_CMD_PREPEND:
-    case PROTO_CMD_CAS:
+        return;
+    }
+    if (proto_cmd_is_storage(req->cmd)) {
         CTR_ADD(&cl->w->st.cmd_set, 1);
         route_key(cl, req, raw);
-        break;
+        return;
+    }
+    switch (req->cmd) {
     case PROTO_CMD_TOUCH:
         CTR_ADD(&cl->w->st.cmd_touch, 1);
         route_key(cl, req, raw);
