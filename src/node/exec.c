@@ -34,6 +34,25 @@ release_item(void *arg)
     item_unref(release_store, arg);
 }
 
+void
+node_release_item(struct item *it)
+{
+    item_unref(release_store, it);
+}
+
+bool
+node_send_item_value(struct session *s, struct item *it)
+{
+    size_t vlen = item_value_len(it);
+
+    STAT_ADD(&s->w->ctr, bytes_written, vlen);
+    if (net_conn_write_ref(s->conn, item_value(it), vlen, release_item, it)
+        != NET_OK) {
+        return false;
+    }
+    return session_reply(s, proto_reply_str(PROTO_REPLY_CRLF));
+}
+
 static bool
 reply(struct session *s, const struct proto_req *req, enum proto_reply r)
 {
@@ -49,22 +68,15 @@ static bool
 send_value(struct session *s, struct item *it, bool with_cas)
 {
     char hdr[PROTO_VALUE_HDR_MAX];
-    size_t vlen = item_value_len(it);
     size_t hlen;
-    struct str crlf = proto_reply_str(PROTO_REPLY_CRLF);
 
     hlen = proto_compose_value(hdr, item_key(it), item_flags(it),
-        (uint32_t)vlen, with_cas, item_cas(it));
+        (uint32_t)item_value_len(it), with_cas, item_cas(it));
     if (!session_reply(s, (struct str){ hdr, hlen })) {
         item_unref(release_store, it);
         return false;
     }
-    STAT_ADD(&s->w->ctr, bytes_written, vlen);
-    if (net_conn_write_ref(s->conn, item_value(it), vlen, release_item, it)
-        != NET_OK) {
-        return false;
-    }
-    return session_reply(s, crlf);
+    return node_send_item_value(s, it);
 }
 
 static bool
@@ -309,7 +321,6 @@ node_exec(struct session *s, const struct proto_req *req, uint32_t now)
     case PROTO_CMD_SHUTDOWN:
         return exec_shutdown(s, req);
     default:
-        /* Meta commands until their execution lands (issue 8). */
-        return session_reply(s, proto_reply_str(PROTO_REPLY_ERROR));
+        return node_exec_meta(s, req, now);
     }
 }

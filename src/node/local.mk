@@ -6,6 +6,7 @@ libnode_a_SOURCES = \
     src/node/config.c \
     src/node/daemon.c \
     src/node/exec.c \
+    src/node/meta.c \
     src/node/session.c \
     src/node/stats.c
 

@@ -16,6 +16,7 @@
 #include "proto/proto.h"
 #include "util/util.h"
 
+struct item;
 struct store;
 
 /* Counters a worker keeps for "stats" (memcached's per-thread stats).
@@ -98,6 +99,19 @@ bool session_reply_buf(struct session *s, const struct buf *b);
 bool node_exec(struct session *s, const struct proto_req *req, uint32_t now);
 /* The release callback for item values queued by reference. */
 void node_exec_set_store(struct store *st);
+/* Drop a reference to an item of the node's store. */
+void node_release_item(struct item *it);
+/* Queue an item's value by reference and "\r\n"; consumes the reference
+ * to `it`. False when the connection must close. */
+bool node_send_item_value(struct session *s, struct item *it);
+
+/* meta.c: run a meta command (mg ms md ma me mn); as node_exec(). */
+bool node_exec_meta(struct session *s, const struct proto_req *req,
+    uint32_t now);
+/* A meta request the parser refused: an ms too large to store drops the
+ * key's old value, as memcached does. */
+void node_meta_refused(struct session *s, const struct proto_req *req,
+    uint32_t now);
 
 /* stats.c: append the reply to "stats <args>" to `b`; false if `args` is
  * not a stats group (the caller answers ERROR). */

@@ -60,6 +60,7 @@ refuse(struct session *s, const struct proto_req *req, struct buf *in,
         (void)store_delete(n->store, req->key, 0, now);
         STAT_ADD(&s->w->ctr, store_too_large, 1);
     }
+    node_meta_refused(s, req, now);
     if (!req->noreply) {
         session_reply(s, proto_reply_str(req->err));
     }

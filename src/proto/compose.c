@@ -165,6 +165,25 @@ proto_compose_error(struct buf *b, enum proto_rsp_type type, struct str text)
     return keep_or_undo(b, mark, compose_error(b, type, text));
 }
 
+static const char *
+meta_rsp_code(enum proto_rsp_type type)
+{
+    switch (type) {
+    case PROTO_RSP_HD:
+        return "HD";
+    case PROTO_RSP_EN:
+        return "EN";
+    case PROTO_RSP_NF:
+        return "NF";
+    case PROTO_RSP_NS:
+        return "NS";
+    case PROTO_RSP_EX:
+        return "EX";
+    default:
+        return "ME";
+    }
+}
+
 static bool
 compose_rsp(struct buf *b, const struct proto_rsp *rsp)
 {
@@ -176,6 +195,20 @@ compose_rsp(struct buf *b, const struct proto_rsp *rsp)
     switch (rsp->type) {
     case PROTO_RSP_VALUE:
         return compose_value_rsp(b, rsp);
+    case PROTO_RSP_VA:
+        if (rsp->data.len > UINT32_MAX) {
+            return false;
+        }
+        return buf_append(b, "VA", 2) && append_u64(b, true, rsp->data.len) &&
+            (rsp->text.len == 0 || append_word(b, rsp->text)) &&
+            append_crlf(b) && buf_append_str(b, rsp->data) && append_crlf(b);
+    case PROTO_RSP_HD:
+    case PROTO_RSP_EN:
+    case PROTO_RSP_NF:
+    case PROTO_RSP_NS:
+    case PROTO_RSP_EX:
+    case PROTO_RSP_ME:
+        return append_line(b, meta_rsp_code(rsp->type), rsp->text);
     case PROTO_RSP_NUMBER:
         return append_u64(b, false, rsp->number) && append_crlf(b);
     case PROTO_RSP_VERSION:
@@ -271,6 +304,25 @@ compose_keyed(struct buf *b, const struct proto_req *req)
     return ok && append_noreply_crlf(b, req->noreply);
 }
 
+/* "<cmd> <key>[ <datalen>][ <flags>]\r\n" and ms's data block; "mn\r\n". */
+static bool
+compose_meta_req(struct buf *b, const struct proto_req *req)
+{
+    bool ms = req->cmd == PROTO_CMD_MS;
+
+    if (req->cmd == PROTO_CMD_MN) {
+        return append_name(b, req->cmd) && append_crlf(b);
+    }
+    if (req->key.len == 0 || (ms && req->data.len > UINT32_MAX)) {
+        return false;
+    }
+    return append_name(b, req->cmd) && append_word(b, req->key) &&
+        (!ms || append_u64(b, true, req->data.len)) &&
+        (req->args.len == 0 || append_word(b, req->args)) &&
+        append_crlf(b) &&
+        (!ms || (buf_append_str(b, req->data) && append_crlf(b)));
+}
+
 static bool
 compose_req(struct buf *b, const struct proto_req *req)
 {
@@ -302,8 +354,10 @@ compose_req(struct buf *b, const struct proto_req *req)
     case PROTO_SHAPE_NONE:
         return req->cmd != PROTO_CMD_NONE && append_name(b, req->cmd) &&
             append_crlf(b);
+    case PROTO_SHAPE_META:
+        return compose_meta_req(b, req);
     default:
-        return false; /* meta: issue 8 */
+        return false;
     }
 }
 

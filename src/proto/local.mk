@@ -5,6 +5,7 @@ libproto_a_SOURCES = \
     src/proto/table.h \
     src/proto/compose.c \
     src/proto/line.c \
+    src/proto/meta.c \
     src/proto/req.c \
     src/proto/rsp.c \
     src/proto/table.c
@@ -15,6 +16,7 @@ tests_proto_test_proto_SOURCES = \
     tests/proto/helpers.h \
     tests/proto/helpers.c \
     tests/proto/test_compose.c \
+    tests/proto/test_meta.c \
     tests/proto/test_req.c \
     tests/proto/test_rsp.c \
     tests/proto/test_table.c

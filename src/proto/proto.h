@@ -97,6 +97,29 @@ enum proto_reply {
     PROTO_REPLY_NON_NUMERIC,    /* CLIENT_ERROR cannot increment or ... */
     PROTO_REPLY_OUT_OF_MEMORY,  /* SERVER_ERROR out of memory storing object */
     PROTO_REPLY_SHUTDOWN_OFF,   /* ERROR: shutdown not enabled */
+    /* Meta replies: status words (flags follow them; see
+     * proto_compose_meta) and the meta errors of memcached 1.6.18. */
+    PROTO_REPLY_MN,             /* "MN": the answer to mn */
+    PROTO_REPLY_META_HD,        /* "HD" */
+    PROTO_REPLY_META_EN,        /* "EN" */
+    PROTO_REPLY_META_NF,        /* "NF" */
+    PROTO_REPLY_META_NS,        /* "NS" */
+    PROTO_REPLY_META_EX,        /* "EX" */
+    PROTO_REPLY_BAD_TOKEN,      /* CLIENT_ERROR bad token in command ... */
+    PROTO_REPLY_INVALID_FLAG,   /* CLIENT_ERROR invalid flag */
+    PROTO_REPLY_DUP_FLAG,       /* CLIENT_ERROR duplicate flag */
+    PROTO_REPLY_BAD_FLAG,       /* CLIENT_ERROR invalid or duplicate flag */
+    PROTO_REPLY_MG_TOO_MANY,    /* CLIENT_ERROR options flags are too long */
+    PROTO_REPLY_META_TOO_MANY,  /* CLIENT_ERROR options flags too long */
+    PROTO_REPLY_OPAQUE_LONG,    /* CLIENT_ERROR opaque token too long */
+    PROTO_REPLY_M_LENGTH,       /* CLIENT_ERROR incorrect length for M ... */
+    PROTO_REPLY_MS_MODE,        /* CLIENT_ERROR invalid mode for ms M token */
+    PROTO_REPLY_MA_MODE,        /* CLIENT_ERROR invalid mode for ma M token */
+    PROTO_REPLY_BAD_INITIAL,    /* CLIENT_ERROR invalid numeric initial ... */
+    PROTO_REPLY_BAD_DELTA_VALUE,/* CLIENT_ERROR invalid numeric delta value */
+    PROTO_REPLY_KEY_DECODE,     /* CLIENT_ERROR error decoding key */
+    PROTO_REPLY_ARITH_OOM,      /* SERVER_ERROR out of memory (incr/ma) */
+    PROTO_REPLY_VIVIFY_OOM,     /* SERVER_ERROR Out of memory allocating ... */
     PROTO_REPLY_COUNT
 };
 
@@ -127,8 +150,7 @@ enum proto_cmd {
     PROTO_CMD_VERBOSITY,
     PROTO_CMD_QUIT,
     PROTO_CMD_SHUTDOWN,
-    /* Meta commands (issue 8). Their names are in the table; until their
-     * parser lands, proto_parse_req() answers them with ERROR. */
+    /* Meta commands: see "meta commands" below. */
     PROTO_CMD_MG,
     PROTO_CMD_MS,
     PROTO_CMD_MD,
@@ -159,6 +181,7 @@ bool proto_cmd_is_retrieval(enum proto_cmd cmd);
  *   stats shutdown       args: the rest of the line, trimmed ("" if none;
  *                        e.g. "slabs", "detail on"). The node decides.
  *   version quit         nothing
+ *   mg ms md ma me mn    see "meta commands" below
  * Negative exptimes are legal (memcached: already expired).
  */
 struct proto_req {
@@ -175,7 +198,11 @@ struct proto_req {
     int64_t exptime;
     uint64_t cas;
     uint64_t delta;
-    uint64_t mflags;      /* meta: one bit per flag letter (issue 8) */
+    uint64_t mflags;      /* meta: one bit per flag letter, PROTO_MFLAG */
+    int64_t vivify;       /* meta N<ttl> */
+    int64_t recache;      /* meta R<ttl> */
+    uint64_t initial;     /* meta J<n> */
+    char mode;            /* meta M<c>, 0 if none */
     enum proto_reply err; /* PROTO_CLIENT_ERROR/PROTO_FATAL: the reply */
     size_t need;          /* PROTO_AGAIN: bytes needed in all, if known
                            * (the data block's end), else 0 */
@@ -206,6 +233,124 @@ void proto_keys_begin(const struct proto_req *req, struct proto_key_iter *it);
 /* Put the next key in *key and return true; false when there is none. */
 bool proto_keys_next(struct proto_key_iter *it, struct str *key);
 
+/* ---- meta commands ------------------------------------------------------- */
+
+/*
+ * mg ms md ma me mn, as memcached 1.6.18 parses them. A meta request is
+ * "<cmd> <key>[ <datalen>] <flag>*": each flag is one letter, some with a
+ * token right after it ("T30", "Oabc"). The parser checks every flag and
+ * fills, in struct proto_req:
+ *   key      the key word as sent; with the b flag it is base64 (decode
+ *            it with proto_meta_key())
+ *   args     the flag words as sent, in order (walk them with
+ *            proto_meta_begin/proto_keys_next); replies echo in this order
+ *   mflags   one bit per flag letter present (PROTO_MFLAG('v'), ...)
+ *   exptime  T (has_exptime), vivify N, recache R, flags F, cas C,
+ *   delta    D (1 if absent), initial J, mode M (the letter)
+ *   data     ms: the value bytes
+ *   noreply  false: q suppresses only some replies (the node decides)
+ * mn takes no key and ignores the rest of its line; me takes a key and an
+ * optional "b" word. A flag letter counts once ("v" twice is an error);
+ * only its first byte names it ("bad" is b).
+ */
+
+/* The bit of flag letter c in proto_req.mflags (0 for a non-letter). */
+#define PROTO_MFLAG(c) \
+    ((c) >= 'a' && (c) <= 'z' ? (uint64_t)1 << ((c) - 'a') : \
+    (c) >= 'A' && (c) <= 'Z' ? (uint64_t)1 << (26 + (c) - 'A') : 0)
+/* Longest opaque word, the 'O' included (memcached: 32). */
+#define PROTO_META_OPAQUE_MAX 32
+/* Most flag words after the key (ms: one fewer, after its datalen). */
+#define PROTO_META_MAX_FLAGS 17
+/* Room for a base64 key and the key it decodes to. */
+#define PROTO_META_KEY_MAX (PROTO_KEY_MAX + 4)
+/* Room for any meta reply line proto_compose_meta() writes. */
+#define PROTO_META_HDR_MAX 640
+
+/* True if `req` carries meta flag letter c. */
+static inline bool
+proto_meta_has(const struct proto_req *req, char c)
+{
+    return (req->mflags & PROTO_MFLAG(c)) != 0;
+}
+
+/* Start walking the flag words of meta request `req` (proto_keys_next). */
+void proto_meta_begin(const struct proto_req *req, struct proto_key_iter *it);
+
+/*
+ * The key of meta request `req` as stored: the key word itself, or with
+ * the b flag its base64 decoding written to dst (PROTO_META_KEY_MAX
+ * bytes). The parser has checked that it decodes. Never allocates.
+ */
+struct str proto_meta_key(const struct proto_req *req, char *dst);
+
+/*
+ * Base64 as memcached 1.6 uses it for keys. Decode: bytes outside the
+ * alphabet are skipped, the rest must come in groups of four, '=' ends
+ * the data; false if it does not decode, or to nothing, or not into `cap`
+ * bytes. Encode: standard alphabet with '=' padding, no line breaks;
+ * returns the length, 0 if it does not fit in `cap`. No allocation.
+ */
+bool proto_b64_decode(struct str in, char *dst, size_t cap, size_t *n);
+size_t proto_b64_encode(struct str in, char *dst, size_t cap);
+
+/* The first word of a meta reply. */
+enum proto_meta_code {
+    PROTO_META_HD = 0,  /* success, no value */
+    PROTO_META_VA,      /* "VA <size>": a value follows */
+    PROTO_META_EN,      /* mg miss */
+    PROTO_META_NF,      /* not found (md ma ms-with-C) */
+    PROTO_META_NS,      /* not stored */
+    PROTO_META_EX,      /* CAS mismatch */
+};
+
+/*
+ * What a server found, for the flags a meta reply echoes. Which flags
+ * echo depends on the command and on `hit` (an item was there):
+ *   mg hit   s t c f l h O k in request order, then Z X W
+ *   ms       O k c                  md, misses   O k
+ *   ma hit   c t O k
+ * t shows ttl_after once a T flag (or an N flag with `created`) came
+ * before it in the request, else ttl_before; -1 means no expiry.
+ * k shows `key`, base64-encoded plus " b" when key_binary.
+ */
+struct proto_meta_info {
+    enum proto_meta_code code;
+    bool hit;
+    bool created;        /* N made the item just now */
+    bool key_binary;
+    bool fetched;        /* h: fetched before this request */
+    bool token_sent;     /* Z: a win token was already handed out */
+    bool stale;          /* X: invalidated by md I / ms I */
+    bool won;            /* W: this client should recache */
+    struct str key;
+    uint32_t size;       /* VA size and s */
+    uint32_t flags;
+    int64_t last_access; /* l: seconds since last access; < 0: unknown,
+                          * l is left out of the reply */
+    uint64_t cas;
+    int64_t ttl_before;
+    int64_t ttl_after;
+};
+
+/*
+ * Write the reply line for meta request `req` to dst (PROTO_META_HDR_MAX
+ * bytes), "\r\n" included, and return its length. For VA the value and
+ * "\r\n" follow on the wire.
+ */
+size_t proto_compose_meta(char *dst, const struct proto_req *req,
+    const struct proto_meta_info *mi);
+
+/*
+ * Write an "me" reply line, "ME <key> exp=<exp> cas=<cas> fetch=yes|no
+ * size=<size>\r\n", to dst (PROTO_META_HDR_MAX bytes); `exp` is printed
+ * as given (memcached 1.6.18 prints now - expiry, or -1). memcached also
+ * prints la= and cls= from its own item layout; a server without them
+ * leaves them out.
+ */
+size_t proto_compose_me(char *dst, struct str key, bool key_binary,
+    int64_t exp, uint64_t cas, bool fetched, uint64_t size);
+
 /* ---- responses ----------------------------------------------------------- */
 
 /* One element of a server's answer. */
@@ -227,6 +372,15 @@ enum proto_rsp_type {
     PROTO_RSP_ERROR,        /* text: whatever followed "ERROR", verbatim */
     PROTO_RSP_CLIENT_ERROR, /* text: after "CLIENT_ERROR " */
     PROTO_RSP_SERVER_ERROR, /* text: after "SERVER_ERROR " */
+    /* Meta replies; text: the flag words after the code ("" if none). */
+    PROTO_RSP_HD,
+    PROTO_RSP_VA,           /* data: the value; text: flags after size */
+    PROTO_RSP_EN,
+    PROTO_RSP_NF,
+    PROTO_RSP_NS,
+    PROTO_RSP_EX,
+    PROTO_RSP_MN,
+    PROTO_RSP_ME,           /* text: all after "ME " (key and fields) */
     PROTO_RSP_COUNT
 };
 
@@ -253,7 +407,7 @@ struct proto_rsp {
 enum proto_status proto_parse_rsp(const struct proto_limits *lim,
     const char *buf, size_t len, struct proto_rsp *rsp, size_t *used);
 
-/* ---- composing replies ---------------------------------------------------- */
+/* ---- composing replies --------------------------------------------------- */
 
 /* Room for "VALUE <250-byte key> <u32> <u32> <u64>\r\n". */
 #define PROTO_VALUE_HDR_MAX (6 + PROTO_KEY_MAX + 3 + 10 + 10 + 20 + 2)
@@ -291,14 +445,16 @@ bool proto_compose_error(struct buf *b, enum proto_rsp_type type,
  * Round trip: parse(compose(r)) == r, byte for byte. */
 bool proto_compose_rsp(struct buf *b, const struct proto_rsp *rsp);
 
-/* ---- composing requests --------------------------------------------------- */
+/* ---- composing requests -------------------------------------------------- */
 
 /*
  * Append the request `req` describes, as a client sends it (data block
  * included). For retrieval commands the keys come from req->keys (the
  * parser's key list, or any space-separated list of keys); req->key alone
  * is used when req->keys is empty. Only the fields the command uses are
- * read. False if out of memory or if cmd is NONE or a meta command.
+ * read; a meta request is written from key, args (its flag words, as
+ * the parser left them) and, for ms, data. False if out of memory or if
+ * cmd is NONE.
  */
 bool proto_compose_req(struct buf *b, const struct proto_req *req);
 

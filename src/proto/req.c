@@ -226,7 +226,8 @@ parse_line(struct line_ctx *c, struct proto_req *req, size_t *used)
         *used = c->line_used;
         return PROTO_OK;
     case PROTO_SHAPE_META:
-        return client_error(req, PROTO_REPLY_ERROR, c->line_used, used);
+        return proto_parse_meta(c->lim, c->buf, c->len, c->line_used,
+            c->rest, req, used);
     default:
         break;
     }

@@ -26,7 +26,15 @@
  *    where memcached's is not.
  *  - Every bad get is answered; memcached 1.6.18 drops the reply to the
  *    second of two bad retrieval lines in a row (a client then waits).
- *  - Meta commands are answered with ERROR until their parser lands.
+ *  - Meta commands (meta.c) follow the same rules: strict numbers (T+5,
+ *    T99999999999 and F4294967296 are errors; memcached takes the first
+ *    two and truncates the third), keys without control characters, and
+ *    an ms whose <datalen> is valid has its data block swallowed with any
+ *    error (memcached runs it as a command after a too-long key or too
+ *    many flags). An over-long opaque is refused before anything is done;
+ *    memcached's mg and ma first run the command (N, T take effect) and
+ *    then answer the error. E (explicit CAS) and md x are refused with
+ *    "invalid flag" as 1.6.18 does (they came in later releases).
  */
 #include "proto/table.h"
 
@@ -93,6 +101,32 @@ static const struct str reply_table[PROTO_REPLY_COUNT] = {
     [PROTO_REPLY_OUT_OF_MEMORY] =
         REPLY("SERVER_ERROR out of memory storing object"),
     [PROTO_REPLY_SHUTDOWN_OFF] = REPLY("ERROR: shutdown not enabled"),
+    [PROTO_REPLY_MN] = REPLY("MN"),
+    [PROTO_REPLY_META_HD] = REPLY("HD"),
+    [PROTO_REPLY_META_EN] = REPLY("EN"),
+    [PROTO_REPLY_META_NF] = REPLY("NF"),
+    [PROTO_REPLY_META_NS] = REPLY("NS"),
+    [PROTO_REPLY_META_EX] = REPLY("EX"),
+    [PROTO_REPLY_BAD_TOKEN] =
+        REPLY("CLIENT_ERROR bad token in command line format"),
+    [PROTO_REPLY_INVALID_FLAG] = REPLY("CLIENT_ERROR invalid flag"),
+    [PROTO_REPLY_DUP_FLAG] = REPLY("CLIENT_ERROR duplicate flag"),
+    [PROTO_REPLY_BAD_FLAG] = REPLY("CLIENT_ERROR invalid or duplicate flag"),
+    [PROTO_REPLY_MG_TOO_MANY] =
+        REPLY("CLIENT_ERROR options flags are too long"),
+    [PROTO_REPLY_META_TOO_MANY] = REPLY("CLIENT_ERROR options flags too long"),
+    [PROTO_REPLY_OPAQUE_LONG] = REPLY("CLIENT_ERROR opaque token too long"),
+    [PROTO_REPLY_M_LENGTH] = REPLY("CLIENT_ERROR incorrect length for M token"),
+    [PROTO_REPLY_MS_MODE] = REPLY("CLIENT_ERROR invalid mode for ms M token"),
+    [PROTO_REPLY_MA_MODE] = REPLY("CLIENT_ERROR invalid mode for ma M token"),
+    [PROTO_REPLY_BAD_INITIAL] =
+        REPLY("CLIENT_ERROR invalid numeric initial value"),
+    [PROTO_REPLY_BAD_DELTA_VALUE] =
+        REPLY("CLIENT_ERROR invalid numeric delta value"),
+    [PROTO_REPLY_KEY_DECODE] = REPLY("CLIENT_ERROR error decoding key"),
+    [PROTO_REPLY_ARITH_OOM] = REPLY("SERVER_ERROR out of memory"),
+    [PROTO_REPLY_VIVIFY_OOM] =
+        REPLY("SERVER_ERROR Out of memory allocating new item"),
 };
 
 #define WORD(s) { s, sizeof(s) - 1 }
@@ -108,6 +142,7 @@ static const struct str rsp_word_table[PROTO_RSP_COUNT] = {
     [PROTO_RSP_TOUCHED] = WORD("TOUCHED"),
     [PROTO_RSP_OK] = WORD("OK"),
     [PROTO_RSP_RESET] = WORD("RESET"),
+    [PROTO_RSP_MN] = WORD("MN"),
 };
 
 void

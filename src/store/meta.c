@@ -24,6 +24,10 @@ vivify_locked(struct op *o, const struct store_mget_opts *m, uint32_t now,
         return rc;
     }
     item_set_flag(it, ITEM_TOKEN);
+    if (!m->no_bump) {
+        /* memcached bumps the new item like a hit: `h` shows 1 later. */
+        item_set_flag(it, ITEM_FETCHED);
+    }
     link_locked(o, it, NULL);
     *itp = it;  /* the allocation's reference goes to the caller */
     return STORE_OK;
@@ -42,6 +46,14 @@ wants_win(const struct item *it, const struct store_mget_opts *m,
     return m->recache && e != 0 && (int64_t)e - now < m->recache_ttl;
 }
 
+static void
+touch_locked(struct op *o, struct item *it, const struct store_mget_opts *m,
+    uint32_t now)
+{
+    STORE_RELAXED(&it->exptime, exptime_abs(m->touch_ttl, now));
+    o->st->c.touch_hits++;
+}
+
 /* The hit half of store_mget(): flags, touch, counters, reference. */
 static void
 mget_hit_locked(struct op *o, struct item *it,
@@ -50,14 +62,18 @@ mget_hit_locked(struct op *o, struct item *it,
     r->hit_before = item_has(it, ITEM_FETCHED);
     r->stale = item_has(it, ITEM_STALE);
     r->token_sent = item_has(it, ITEM_TOKEN);
-    if (!r->token_sent && wants_win(it, m, now)) {
+    /* memcached applies the flags in request order: R sees T's expiry
+     * only when T came first. */
+    if (m->touch && m->touch_first) {
+        touch_locked(o, it, m, now);
+    }
+    if (!m->no_win && !r->token_sent && wants_win(it, m, now)) {
         item_set_flag(it, ITEM_TOKEN);
         r->win = true;
     }
-    if (m->touch) {
-        STORE_RELAXED(&it->exptime, exptime_abs(m->touch_ttl, now));
-        o->st->c.touch_hits++;
-    } else {
+    if (m->touch && !m->touch_first) {
+        touch_locked(o, it, m, now);
+    } else if (!m->touch) {
         o->st->c.get_hits++;
     }
     if (!m->no_bump) {
@@ -88,6 +104,7 @@ store_mget(struct store *s, struct str key, const struct store_mget_opts *m,
             rc = vivify_locked(&o, m, now, itp);
             vivified = rc == STORE_OK;
             r->win = vivified;
+            r->vivified = vivified;
         }
     }
     op_end(&o);
@@ -95,4 +112,35 @@ store_mget(struct store *s, struct str key, const struct store_mget_opts *m,
         hash_after_insert(s);
     }
     return rc;
+}
+
+enum store_status
+store_peek(struct store *s, struct str key, uint32_t now, uint32_t *exptime)
+{
+    struct op o;
+    struct item *it;
+
+    op_begin(&o, s, key, now);
+    it = find_live_locked(&o, now, false);
+    if (it != NULL) {
+        *exptime = item_exptime(it);
+    }
+    op_end(&o);
+    return it != NULL ? STORE_OK : STORE_NOT_FOUND;
+}
+
+enum store_status
+store_set_exptime(struct store *s, struct str key, int64_t exptime,
+    uint32_t now)
+{
+    struct op o;
+    struct item *it;
+
+    op_begin(&o, s, key, now);
+    it = find_live_locked(&o, now, false);
+    if (it != NULL) {
+        STORE_RELAXED(&it->exptime, exptime_abs(exptime, now));
+    }
+    op_end(&o);
+    return it != NULL ? STORE_OK : STORE_NOT_FOUND;
 }

@@ -623,7 +623,6 @@ arith_store_locked(struct op *o, struct item *it, const char *num,
         return rc;
     }
     memcpy(item_value_mut(nw), num, len);
-    item_set_flag(nw, ITEM_FETCHED);
     *cas_out = link_locked(o, nw, it);
     item_unref(o->s, nw);
     return STORE_OK;
@@ -645,12 +644,16 @@ store_arith(struct store *s, struct str key, bool incr, uint64_t delta,
     if (it == NULL) {
         rc = STORE_NOT_FOUND;
         incr ? o.st->c.incr_misses++ : o.st->c.decr_misses++;
+    } else if (it->nbytes == 0) {
+        /* memcached refuses an empty value before it compares the CAS. */
+        rc = STORE_NON_NUMERIC;
     } else if (cas != 0 && cas != item_cas(it)) {
         rc = STORE_EXISTS;
     } else if (!parse_number(item_value(it), it->nbytes, &v)) {
         rc = STORE_NON_NUMERIC;
     } else {
-        item_set_flag(it, ITEM_FETCHED);
+        /* NOTE(store): no fetched bit, as memcached's do_add_delta()
+         * (DONT_UPDATE): meta `h` after an incr says 0. */
         v = incr ? v + delta : (delta > v ? 0 : v - delta);
         rc = arith_store_locked(&o, it, num, util_fmt_u64(num, v), now,
             &newcas);

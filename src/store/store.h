@@ -98,7 +98,8 @@ size_t item_value_len(const struct item *it);
 uint32_t item_flags(const struct item *it);
 uint64_t item_cas(const struct item *it);
 uint32_t item_exptime(const struct item *it);
-/* True if some get/gat/incr fetched the item before (meta `h` flag). */
+/* True if some get/gat/touch fetched the item before (meta `h` flag; an
+ * incr/decr does not count, as in memcached). */
 bool item_fetched(const struct item *it);
 /*
  * Writable value bytes of an item from store_alloc() that is not linked
@@ -216,8 +217,10 @@ const char *store_status_str(enum store_status st);
 /* What a meta get (mg) may do besides fetching. */
 struct store_mget_opts {
     bool no_bump;        /* u: do not mark the item hit or recently used */
+    bool no_win;         /* me: only look, never hand out a win token */
     bool touch;          /* T: set the expiry to client `touch_ttl` */
     int64_t touch_ttl;
+    bool touch_first;    /* T came before R: R sees the new expiry */
     bool vivify;         /* N: on a miss, create an empty item with client
                           * expiry `vivify_ttl` and win its recache */
     int64_t vivify_ttl;
@@ -232,6 +235,7 @@ struct store_mget_res {
     bool win;            /* W: this client should recache the item */
     bool stale;          /* X: the item was invalidated (md I / ms I) */
     bool token_sent;     /* Z: another client already won the recache */
+    bool vivified;       /* N created the item just now */
 };
 
 /*
@@ -245,6 +249,21 @@ struct store_mget_res {
 enum store_status store_mget(struct store *s, struct str key,
     const struct store_mget_opts *o, uint32_t now, struct item **itp,
     struct store_mget_res *res);
+
+/*
+ * Look at a live key without any side effect (no bump, no win, no
+ * counters): STORE_OK with its absolute expiry (0 = never) in *exptime,
+ * or STORE_NOT_FOUND. For meta flags that show the TTL around a change.
+ */
+enum store_status store_peek(struct store *s, struct str key, uint32_t now,
+    uint32_t *exptime);
+
+/*
+ * Set a live key's expiry to client `exptime` and nothing else (no bump,
+ * no win, no counters): meta ma's T. STORE_NOT_FOUND if there is none.
+ */
+enum store_status store_set_exptime(struct store *s, struct str key,
+    int64_t exptime, uint32_t now);
 
 /*
  * Meta delete with I: mark a live key stale instead of removing it, give

@@ -86,6 +86,9 @@ same_req(const void *ap, const char *abase, const void *bp,
         a->flags == b->flags && a->level == b->level &&
         a->exptime == b->exptime && a->cas == b->cas &&
         a->delta == b->delta && a->err == b->err &&
+        a->mflags == b->mflags && a->mode == b->mode &&
+        a->vivify == b->vivify && a->recache == b->recache &&
+        a->initial == b->initial &&
         same_str(a->key, abase, b->key, bbase) &&
         same_str(a->keys, abase, b->keys, bbase) &&
         same_str(a->data, abase, b->data, bbase) &&
@@ -110,7 +113,53 @@ req_round_trip(const struct proto_req *r)
     CHECK(back.flags == r->flags && back.exptime == r->exptime);
     CHECK(back.cas == r->cas && back.delta == r->delta);
     CHECK(back.level == r->level && back.has_exptime == r->has_exptime);
+    CHECK(back.mflags == r->mflags && back.mode == r->mode);
+    CHECK(back.vivify == r->vivify && back.recache == r->recache);
+    CHECK(back.initial == r->initial);
     buf_fini(&b);
+}
+
+/*
+ * A parsed meta request: its key decodes, and every reply line composed
+ * for it, hit or miss, at the widest values, fits its buffer and parses
+ * back as a meta response echoing exactly its flag words.
+ */
+static void
+meta_replies(const struct proto_req *r)
+{
+    static const enum proto_meta_code codes[] = {
+        PROTO_META_HD, PROTO_META_VA, PROTO_META_EN, PROTO_META_NF,
+    };
+    char keybuf[PROTO_META_KEY_MAX];
+    char line[PROTO_META_HDR_MAX + 2];
+    struct proto_meta_info mi = {
+        .size = 0, .flags = UINT32_MAX, .cas = UINT64_MAX,
+        .ttl_before = INT64_MIN, .ttl_after = -1, .last_access = INT64_MAX,
+        .fetched = true, .token_sent = true, .stale = true, .won = true,
+    };
+
+    if (r->cmd == PROTO_CMD_MN || r->cmd == PROTO_CMD_ME) {
+        return;
+    }
+    mi.key = proto_meta_key(r, keybuf);
+    mi.key_binary = proto_meta_has(r, 'b');
+    CHECK(mi.key.len > 0 && mi.key.len <= PROTO_KEY_MAX);
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+        struct proto_rsp rsp;
+        size_t n;
+        size_t used;
+
+        mi.code = codes[i];
+        mi.hit = i < 2;
+        n = proto_compose_meta(line, r, &mi);
+        CHECK(n <= PROTO_META_HDR_MAX);
+        if (mi.code == PROTO_META_VA) {
+            memcpy(line + n, "\r\n", 2);
+            n += 2;
+        }
+        CHECK(proto_parse_rsp(&roomy, line, n, &rsp, &used) == PROTO_OK);
+        CHECK(used == n);
+    }
 }
 
 /* Run the stream through the request parser as a server would. */
@@ -126,8 +175,11 @@ req_stream(const struct proto_limits *lim, const char *buf, size_t len)
             &used);
 
         check_req(&r, st, used, buf + off, len - off);
-        if (st == PROTO_OK && !(r.cmd >= PROTO_CMD_MG)) {
+        if (st == PROTO_OK) {
             req_round_trip(&r);
+        }
+        if (st == PROTO_OK && r.cmd >= PROTO_CMD_MG) {
+            meta_replies(&r);
         }
         if (st == PROTO_AGAIN || st == PROTO_FATAL || used > len - off) {
             return;

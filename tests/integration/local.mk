@@ -13,3 +13,13 @@ NODE_IT = \
     tests/integration/test_node_files.py
 TESTS += $(NODE_IT)
 EXTRA_DIST += $(NODE_IT) tests/integration/nodelib.py
+
+# Meta commands on ringcached: cases, a differential test against
+# memcached (it reuses test_node_differential.py's generator), and the
+# lease lock of tools/examples/meta_lock.py.
+META_IT = \
+    tests/integration/test_meta_node.py \
+    tests/integration/test_meta_differential.py \
+    tests/integration/test_meta_lock.py
+TESTS += $(META_IT)
+EXTRA_DIST += $(META_IT) tools/examples/meta_lock.py

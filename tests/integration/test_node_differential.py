@@ -178,6 +178,10 @@ class Side:
 
 
 class DifferentialTest(unittest.TestCase):
+    # test_meta_differential.py runs this with its own generator and side.
+    GEN = Gen
+    SIDE = Side
+
     @classmethod
     def setUpClass(cls):
         cls.mc = nodelib.memcached("-m", "64", "-I", "1m")
@@ -193,9 +197,9 @@ class DifferentialTest(unittest.TestCase):
         cls.mc.__exit__()
 
     def run_seed(self, seed):
-        gen = Gen(seed)
-        a = Side(self.mc.port)
-        b = Side(self.rc.port)
+        gen = self.GEN(seed)
+        a = self.SIDE(self.mc.port)
+        b = self.SIDE(self.rc.port)
         for side in (a, b):
             side.run(["flush_all\r\n"])
         try:

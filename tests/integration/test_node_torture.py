@@ -238,8 +238,10 @@ class TortureTest(unittest.TestCase):
             errors = [e for c in clients for e in c.errors]
             self.assertEqual(errors, [])
             self.assertFalse(any(t.is_alive() for t in threads))
-            st = nodelib.stats(srv.port)
-            self.assertEqual(st["curr_connections"], "1")
+            # Only the stats connection remains once the node has noticed
+            # every client's close.
+            self.assertTrue(nodelib.wait_for(lambda: nodelib.stats(
+                srv.port)["curr_connections"] == "1", timeout=20))
             self.assertEqual(srv.stop(), 0)
 
 

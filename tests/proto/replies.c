@@ -42,6 +42,45 @@ put(struct str s)
     fwrite(s.ptr, 1, s.len, stdout);
 }
 
+/* A meta request's reply from an empty memcached: mg misses (quietly
+ * with q), ms stores (set, add) or does not (replace, append, prepend,
+ * CAS), md and ma find nothing, me misses, mn answers MN. */
+static void
+put_meta(const struct proto_req *req)
+{
+    struct proto_meta_info mi = { .code = PROTO_META_NF };
+    char keybuf[PROTO_META_KEY_MAX];
+    char line[PROTO_META_HDR_MAX];
+    bool quiet = proto_meta_has(req, 'q');
+
+    switch (req->cmd) {
+    case PROTO_CMD_MN:
+        put(proto_reply_str(PROTO_REPLY_MN));
+        return;
+    case PROTO_CMD_ME:
+        put(proto_reply_str(PROTO_REPLY_META_EN));
+        return;
+    case PROTO_CMD_MG:
+        mi.code = PROTO_META_EN;
+        break;
+    case PROTO_CMD_MS:
+        mi.code = proto_meta_has(req, 'C') ? PROTO_META_NF :
+            req->mode == 0 || req->mode == 'S' || req->mode == 'E' ?
+            PROTO_META_HD : PROTO_META_NS;
+        quiet = quiet && mi.code == PROTO_META_HD;
+        break;
+    default:
+        quiet = false;
+        break;
+    }
+    if (quiet) {
+        return;
+    }
+    mi.key = proto_meta_key(req, keybuf);
+    mi.key_binary = proto_meta_has(req, 'b');
+    put((struct str){ line, proto_compose_meta(line, req, &mi) });
+}
+
 int
 main(void)
 {
@@ -74,7 +113,9 @@ main(void)
         if (st == PROTO_OK && req.cmd == PROTO_CMD_QUIT) {
             break;
         }
-        if (st == PROTO_OK && req.cmd == PROTO_CMD_VERSION) {
+        if (st == PROTO_OK && req.cmd >= PROTO_CMD_MG) {
+            put_meta(&req);
+        } else if (st == PROTO_OK && req.cmd == PROTO_CMD_VERSION) {
             fputs("VERSION stand-in\r\n", stdout);
         } else if (!req.noreply) {
             put(proto_reply_str(st == PROTO_OK ? empty_server_reply(&req) :

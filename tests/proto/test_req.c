@@ -422,11 +422,6 @@ Test(proto_req, unknown_commands_are_error)
     CERR("flush_allx\r\n", PROTO_REPLY_ERROR);
 }
 
-Test(proto_req, meta_commands_wait_for_issue_8)
-{
-    CERR("mn\r\n", PROTO_REPLY_ERROR);
-    CERR("mg k v\r\n", PROTO_REPLY_ERROR);
-}
 
 Test(proto_req, incomplete_line_is_again)
 {

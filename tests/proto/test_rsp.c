@@ -122,7 +122,8 @@ Test(proto_rsp, garbage_is_fatal)
     FATAL("VERSIONX\r\n");
     FATAL("STAT\r\n");
     FATAL("STAT name\r\n");
-    FATAL("HD\r\n");
+    FATAL("HDX\r\n");
+    FATAL("hd\r\n");
 }
 
 Test(proto_rsp, bad_value_lines_are_fatal)

@@ -78,6 +78,54 @@ SAME = [
      + b"\r\n"),
     ("quit", b"get h1\r\nquit\r\nget h2\r\n"),
     ("quit_words", b"quit now\r\n"),
+    # Meta commands (parser errors; mg/md/ma/me on missing keys).
+    ("meta_mn", b"mn\r\nmn x y\r\n"),
+    ("meta_arity", b"mg\r\nms\r\nmd\r\nma\r\nme\r\nmg \r\nms m0\r\n"
+     b"ms m0 x\r\nms m0 -1\r\nms m0 2x\r\n"),
+    ("meta_mg_miss", b"mg m1\r\nmg m1 v\r\nmg m1 k O123 v t\r\n"
+     b"mg m1 s t c f l h u P L\r\nmg m1 T30 N30x R5 F3 C9 J1 D1 ME I\r\n"),
+    ("meta_quiet", b"mg m2 v q k\r\nmd m2 q\r\nma m2 q\r\nmd m2 q O1\r\n"
+     b"mg m2 q Tx\r\nmn\r\n"),
+    ("meta_others_miss", b"md m3\r\nmd m3 k O9 C5 I T3\r\nma m3\r\n"
+     b"ma m3 k O1 v t c D5 MD\r\nme m3\r\nme m3 x y\r\n"),
+    ("meta_flag_errors", b"mg m4 v v\r\nmg m4 zz\r\nmg m4 1\r\nmg m4 !\r\n"
+     b"mg m4 \xff\r\nmg m4 S1\r\nmg m4 E5\r\nmg m4 Tx\r\nmg m4 T\r\n"
+     b"mg m4 Nx\r\nmg m4 Rx\r\nmg m4 Fx\r\nmg m4 Cx\r\nmg m4 C-1\r\n"
+     b"mg m4 Jx\r\nmg m4 Dx\r\nmg m4 MEE\r\nmg m4 M\r\nmg m4 Fx Tx\r\n"
+     b"mg m4 Tx Fx\r\nmg m4 Tx zz\r\nmg m4 Jx Tx\r\nmg m4 Tx Jx\r\n"
+     b"mg m4 T1 t T2\r\nmg m4 Dx Fx\r\nmg m4 Fx Dx\r\n"),
+    ("meta_md_ma_flag_errors", b"md m5 v v\r\nmd m5 Tx\r\nmd m5 zz\r\n"
+     b"md m5 x\r\nma m5 Dx\r\nma m5 Jx\r\nma m5 MX\r\nma m5 MII\r\n"
+     b"ma m5 q q\r\nmd m5 MX\r\nmg m5 MX\r\n"),
+    ("meta_too_many_flags", b"mg m6 c f h k l O s t u v P L I R1 T1 q\r\n"
+     b"mg m6 c f h k l O s t u v P L I R1 T1 q b\r\n"
+     b"md m6 c f h k l O s t u v P L I R1 T1 q\r\n"
+     b"md m6 c f h k l O s t u v P L I R1 T1 q F1\r\n"
+     b"ma m6 c f h k l O s t u v P L I R1 T1 q F1\r\n"),
+    ("meta_opaque", b"mg m7 O1234567890123456789012345678901\r\n"
+     b"mg m7 O12345678901234567890123456789012\r\n"
+     b"md m7 O12345678901234567890123456789012\r\n"
+     b"ma m7 O12345678901234567890123456789012\r\n"
+     b"ma m7 MX O12345678901234567890123456789012\r\n"),
+    ("meta_key_too_long", b"mg " + b"k" * 251 + b" v\r\nmd " + b"k" * 251 +
+     b"\r\nma " + b"k" * 251 + b"\r\nme " + b"k" * 251 + b"\r\nmg " +
+     b"k" * 250 + b" v\r\nme " + b"k" * 250 + b"\r\n"),
+    ("meta_base64", b"mg Zm9vbTg= b k\r\nmg Zm9vbTg=! b k v\r\n"
+     b"mg ==== b\r\nmg YQ b\r\nmg bTg= b k O1 q\r\nmg Zm=v b k\r\n"
+     b"md YQ b\r\nma YQ b\r\nme YQ b\r\nme bTg= b\r\nmg bTg bad\r\n"
+     b"md bTg5 b k\r\n"),
+    ("meta_ms", b"ms n1 2\r\nhi\r\nms n2 2 q\r\nhi\r\nms n3 2 MR k\r\nhi\r\n"
+     b"ms n4 2 MA O5\r\nhi\r\nms n5 2 MP q\r\nhi\r\nms n6 2 ME T9 F3\r\nhi\r\n"
+     b"ms n7 2 C5 q\r\nhi\r\nms n8 2 MS I\r\nhi\r\nms bjk= 1 b k O7\r\nx\r\n"
+     b"ms n10 0\r\n\r\n"),
+    ("meta_ms_errors", b"ms n11 2 MX\r\nhi\r\nms n12 2 MEE\r\nhi\r\n"
+     b"ms n13 2 Tx\r\nhi\r\nms n14 2 Fx\r\nhi\r\nms n15 2 v v\r\nhi\r\n"
+     b"ms n16 2 zz\r\nhi\r\nms n17 2 bad\r\nhi\r\n"
+     b"ms n18 2 O12345678901234567890123456789012\r\nhi\r\n"
+     b"ms n19 2 O12345678901234567890123456789012 MX\r\nhi\r\n"
+     b"ms n20 2\r\nhix\r\nms n21 2 q\r\nhix\r\nms n22 2 Jx\r\nhi\r\n"),
+    ("meta_ms_too_large", b"ms n23 2000000 T1\r\n" + b"x" * 2000000 +
+     b"\r\nmg n23 v\r\n"),
 ]
 
 # (name, bytes, memcached 1.6.18's answer, ours, whether a sentinel may
@@ -94,7 +142,17 @@ DIFFERENT = [
      b"CLIENT_ERROR bad command line format\r\nERROR\r\n", True),
     ("verbosity_overflow", b"verbosity 99999999999\r\n", b"OK\r\n",
      b"CLIENT_ERROR bad command line format\r\n", True),
-    ("meta_not_yet", b"mn\r\n", b"MN\r\n", b"ERROR\r\n", True),
+    ("meta_key_too_long_swallows_data", b"ms " + b"k" * 251 + b" 1\r\nx\r\n",
+     b"CLIENT_ERROR bad command line format\r\nERROR\r\n",
+     b"CLIENT_ERROR bad command line format\r\n", True),
+    ("meta_too_many_flags_swallows_data",
+     b"ms o1 1 c f h k l O s t u v P L N1 R1 T1 q b\r\nx\r\n",
+     b"CLIENT_ERROR options flags too long\r\nERROR\r\n",
+     b"CLIENT_ERROR options flags too long\r\n", True),
+    ("meta_plus_sign", b"mg o2 T+5\r\n", b"EN\r\n",
+     b"CLIENT_ERROR bad token in command line format\r\n", True),
+    ("meta_ttl_overflow", b"mg o3 T99999999999\r\n", b"EN\r\n",
+     b"CLIENT_ERROR bad token in command line format\r\n", True),
     ("two_bad_gets_in_a_row", b"get " + b"k" * 251 + b"\r\nget " +
      b"k" * 251 + b"\r\n", b"CLIENT_ERROR bad command line format\r\n",
      b"CLIENT_ERROR bad command line format\r\n" * 2, True),

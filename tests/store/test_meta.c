@@ -71,12 +71,14 @@ Test(store_meta, vivify_on_miss_wins_once)
 
     cr_assert_eq(store_mget(s, S("k"), &o, T0, &it, &r), STORE_OK);
     cr_assert(r.win, "the first client wins");
+    cr_assert(r.vivified);
     cr_assert_not(r.token_sent);
     cr_assert_eq(item_value_len(it), 0);
     cr_assert_eq(item_exptime(it), T0 + 30);
     item_unref(s, it);
     cr_assert_eq(mg("k", &o, T0, &r), STORE_OK);
     cr_assert_not(r.win);
+    cr_assert_not(r.vivified);
     cr_assert(r.token_sent, "later clients see Z");
     /* The winner stores the real value: a fresh item, no token. */
     cr_assert_eq(put(s, "k", "real", 0, T0), STORE_OK);
@@ -176,4 +178,109 @@ Test(store_meta, vivify_out_of_memory_is_a_status)
         item_unref(t, held[i]);
     }
     store_destroy(t);
+}
+
+Test(store_meta, vivified_item_counts_as_fetched)
+{
+    struct store_mget_opts o = { .vivify = true, .vivify_ttl = 30 };
+    struct store_mget_opts peek = { .no_bump = true };
+    struct store_mget_res r;
+
+    cr_assert_eq(mg("a", &o, T0, &r), STORE_OK);
+    cr_assert_eq(mg("a", &peek, T0, &r), STORE_OK);
+    cr_assert(r.hit_before, "memcached bumps a vivified item");
+    o.no_bump = true;
+    cr_assert_eq(mg("b", &o, T0, &r), STORE_OK);
+    cr_assert_eq(mg("b", &peek, T0, &r), STORE_OK);
+    cr_assert_not(r.hit_before);
+}
+
+Test(store_meta, recache_sees_touch_only_when_it_came_first)
+{
+    struct store_mget_opts o = {
+        .touch = true, .touch_ttl = 5, .recache = true, .recache_ttl = 30,
+    };
+    struct store_mget_res r;
+
+    cr_assert_eq(put(s, "a", "v", 0, T0), STORE_OK);
+    cr_assert_eq(mg("a", &o, T0, &r), STORE_OK);
+    cr_assert_not(r.win, "R saw no expiry, then T set one");
+    cr_assert_eq(put(s, "b", "v", 0, T0), STORE_OK);
+    o.touch_first = true;
+    cr_assert_eq(mg("b", &o, T0, &r), STORE_OK);
+    cr_assert(r.win, "T then R: 5 s left is below 30");
+}
+
+Test(store_meta, peek_changes_nothing)
+{
+    struct store_mget_opts o = { .no_bump = true };
+    struct store_mget_res r;
+    uint32_t e = 1;
+
+    cr_assert_eq(store_peek(s, S("k"), T0, &e), STORE_NOT_FOUND);
+    cr_assert_eq(put(s, "k", "v", 100, T0), STORE_OK);
+    cr_assert_eq(store_invalidate(s, S("k"), 0, false, 0, T0), STORE_OK);
+    cr_assert_eq(store_peek(s, S("k"), T0, &e), STORE_OK);
+    cr_assert_eq(e, T0 + 100);
+    cr_assert_eq(mg("k", &o, T0, &r), STORE_OK);
+    cr_assert(r.win, "the peek took no win token");
+    cr_assert_not(r.hit_before, "nor bumped");
+}
+
+Test(store_meta, incr_does_not_count_as_a_fetch)
+{
+    struct store_mget_opts peek = { .no_bump = true };
+    struct store_mget_res r;
+    uint64_t v;
+
+    cr_assert_eq(put(s, "n", "7", 0, T0), STORE_OK);
+    cr_assert_eq(store_arith(s, S("n"), true, 1, 0, T0, &v, NULL), STORE_OK);
+    cr_assert_eq(mg("n", &peek, T0, &r), STORE_OK);
+    cr_assert_not(r.hit_before, "in place");
+    cr_assert_eq(store_arith(s, S("n"), true, 100, 0, T0, &v, NULL),
+        STORE_OK);
+    cr_assert_eq(mg("n", &peek, T0, &r), STORE_OK);
+    cr_assert_not(r.hit_before, "grown into a new item");
+}
+
+Test(store_meta, set_exptime_changes_only_the_expiry)
+{
+    struct store_mget_opts peek = { .no_bump = true };
+    struct store_mget_res r;
+    uint32_t e;
+
+    cr_assert_eq(store_set_exptime(s, S("k"), 5, T0), STORE_NOT_FOUND);
+    cr_assert_eq(put(s, "k", "v", 0, T0), STORE_OK);
+    cr_assert_eq(store_set_exptime(s, S("k"), 5, T0), STORE_OK);
+    cr_assert_eq(store_peek(s, S("k"), T0, &e), STORE_OK);
+    cr_assert_eq(e, T0 + 5);
+    cr_assert_eq(mg("k", &peek, T0, &r), STORE_OK);
+    cr_assert_not(r.hit_before);
+}
+
+Test(store_meta, no_win_only_looks)
+{
+    struct store_mget_opts look = { .no_bump = true, .no_win = true };
+    struct store_mget_opts o = { 0 };
+    struct store_mget_res r;
+
+    cr_assert_eq(put(s, "k", "v", 0, T0), STORE_OK);
+    cr_assert_eq(store_invalidate(s, S("k"), 0, false, 0, T0), STORE_OK);
+    cr_assert_eq(mg("k", &look, T0, &r), STORE_OK);
+    cr_assert(r.stale);
+    cr_assert_not(r.win);
+    cr_assert_eq(mg("k", &o, T0, &r), STORE_OK);
+    cr_assert(r.win, "still there for the next mg");
+}
+
+Test(store_meta, empty_value_is_non_numeric_before_cas)
+{
+    uint64_t v;
+
+    cr_assert_eq(put(s, "e", "", 0, T0), STORE_OK);
+    cr_assert_eq(store_arith(s, S("e"), true, 1, 12345, T0, &v, NULL),
+        STORE_NON_NUMERIC);
+    cr_assert_eq(put(s, "n", "1", 0, T0), STORE_OK);
+    cr_assert_eq(store_arith(s, S("n"), true, 1, 12345, T0, &v, NULL),
+        STORE_EXISTS);
 }
