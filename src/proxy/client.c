@@ -189,6 +189,9 @@ preq_sub_element(struct preq *r, struct sreq *s, const struct proto_rsp *rsp,
         if (rsp->type == PROTO_RSP_VALUE) {
             r->hits++;
         }
+        if (r->quiet && proxy_quiet_hides(r->cmd, rsp->type)) {
+            break;
+        }
         if (!r->failed && !buf_append_str(&r->out, raw)) {
             set_error_why(r, "out of memory");
         }
@@ -620,6 +623,70 @@ drop_too_large(struct client *cl, const struct proto_req *req)
     }
 }
 
+/* A meta request without its q flag word (the proxy applies q itself). */
+static struct str
+strip_quiet(struct worker *w, const struct proto_req *req)
+{
+    struct proto_key_iter it;
+    struct str word;
+    bool ok;
+
+    buf_clear(&w->scratch);
+    ok = buf_printf(&w->scratch, "%s %.*s", proto_cmd_name(req->cmd),
+        (int)req->key.len, req->key.ptr);
+    if (req->cmd == PROTO_CMD_MS) {
+        ok = ok && buf_printf(&w->scratch, " %zu", req->data.len);
+    }
+    proto_meta_begin(req, &it);
+    while (ok && proto_keys_next(&it, &word)) {
+        if (word.ptr[0] != 'q') {
+            ok = buf_printf(&w->scratch, " %.*s", (int)word.len, word.ptr);
+        }
+    }
+    ok = ok && buf_append(&w->scratch, "\r\n", 2);
+    if (req->cmd == PROTO_CMD_MS) {
+        ok = ok && buf_append_str(&w->scratch, req->data) &&
+            buf_append(&w->scratch, "\r\n", 2);
+    }
+    return ok ? (struct str){ buf_head(&w->scratch), w->scratch.len } :
+        (struct str){ NULL, 0 };
+}
+
+/* mg ms md ma me: to the node of the key (base64-decoded with b). */
+static void
+route_meta(struct client *cl, const struct proto_req *req, struct str raw)
+{
+    struct worker *w = cl->w;
+    char kbuf[PROTO_META_KEY_MAX], why[320];
+    struct str key = proto_meta_key(req, kbuf), out = raw;
+    struct pnode *n;
+    struct preq *r;
+    uint32_t idx;
+    bool down;
+
+    if (req->cmd == PROTO_CMD_MG) {
+        CTR_ADD(&w->st.cmd_get, 1);
+    } else if (req->cmd == PROTO_CMD_MS) {
+        CTR_ADD(&w->st.cmd_set, 1);
+    }
+    n = owner_of(w, key, &idx, why, sizeof(why), &down);
+    if (n == NULL) {
+        client_server_error(cl, why);
+        return;
+    }
+    if (proto_meta_has(req, 'q')) {
+        out = strip_quiet(w, req);
+    }
+    r = out.ptr != NULL ? preq_new(cl, PREQ_SINGLE, req->cmd) : NULL;
+    if (r == NULL) {
+        client_server_error(cl, "out of memory");
+        return;
+    }
+    r->quiet = proto_meta_has(req, 'q');
+    r->pending = 1;
+    send_sub(cl, n, r, req->cmd, 0, out.ptr, out.len);
+}
+
 static void
 answer_version(struct client *cl)
 {
@@ -691,6 +758,17 @@ dispatch(struct client *cl, const struct proto_req *req, struct str raw)
         }
         r->done = true;
         client_flush(cl);
+        break;
+    case PROTO_CMD_MG:
+    case PROTO_CMD_MS:
+    case PROTO_CMD_MD:
+    case PROTO_CMD_MA:
+    case PROTO_CMD_ME:
+        route_meta(cl, req, raw);
+        break;
+    case PROTO_CMD_MN:
+        /* Replies leave in order: by now every earlier one has. */
+        client_local(cl, proto_reply_str(PROTO_REPLY_MN));
         break;
     case PROTO_CMD_SHUTDOWN:
         /* Never forwarded: one client must not stop every node. */

@@ -4,6 +4,10 @@
  * order alone, so an element that cannot answer the request at the head
  * of the queue means the stream is out of step: the proxy then closes the
  * backend connection rather than hand a reply to the wrong client.
+ *
+ * Meta quiet mode (q) would break that: a quiet node sends nothing for
+ * some outcomes. So the proxy sends meta requests without q and drops,
+ * itself, the replies q hides (memcached 1.6.18's rules, as the node's).
  */
 #include "proxy/proxy_int.h"
 
@@ -39,6 +43,35 @@ single_ok(enum proto_cmd cmd, enum proto_rsp_type t)
         return t == PROTO_RSP_OK;
     case PROTO_CMD_VERSION:
         return t == PROTO_RSP_VERSION;
+    case PROTO_CMD_MG:
+        return t == PROTO_RSP_VA || t == PROTO_RSP_HD || t == PROTO_RSP_EN;
+    case PROTO_CMD_MS:
+        return t == PROTO_RSP_HD || t == PROTO_RSP_NS ||
+            t == PROTO_RSP_EX || t == PROTO_RSP_NF;
+    case PROTO_CMD_MD:
+        return t == PROTO_RSP_HD || t == PROTO_RSP_NF || t == PROTO_RSP_EX;
+    case PROTO_CMD_MA:
+        return t == PROTO_RSP_HD || t == PROTO_RSP_VA ||
+            t == PROTO_RSP_NF || t == PROTO_RSP_NS || t == PROTO_RSP_EX ||
+            t == PROTO_RSP_EN;
+    case PROTO_CMD_ME:
+        return t == PROTO_RSP_ME || t == PROTO_RSP_EN;
+    default:
+        return false;
+    }
+}
+
+bool
+proxy_quiet_hides(enum proto_cmd cmd, enum proto_rsp_type t)
+{
+    switch (cmd) {
+    case PROTO_CMD_MG:
+        return t == PROTO_RSP_EN;
+    case PROTO_CMD_MS:
+    case PROTO_CMD_MD:
+        return t == PROTO_RSP_HD;
+    case PROTO_CMD_MA:
+        return t == PROTO_RSP_HD || t == PROTO_RSP_VA;
     default:
         return false;
     }

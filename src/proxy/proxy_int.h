@@ -94,6 +94,9 @@ enum pmatch {
 
 /* How a backend's response element of type `t` fits a request `cmd`. */
 enum pmatch proxy_match(enum proto_cmd cmd, enum proto_rsp_type t);
+/* True if meta quiet mode (q) hides a reply of type `t` to `cmd`: mg's
+ * EN, ms's and md's HD, ma's HD and VA. */
+bool proxy_quiet_hides(enum proto_cmd cmd, enum proto_rsp_type t);
 
 /* ---- latency histogram (hist.c) ------------------------------------------ */
 
@@ -223,6 +226,7 @@ struct preq {
     bool done;
     bool failed;                /* an error line replaces the reply */
     bool counted;               /* counted in the worker's inflight */
+    bool quiet;                 /* meta q: drop what q hides */
     uint32_t nkeys;             /* retrieval: keys asked */
     uint32_t hits;              /* retrieval, single node: values seen */
     struct buf out;             /* the reply */

@@ -81,3 +81,38 @@ Test(proxy_hist, quantiles)
     cr_assert_eq(hist_quantile(h, 0.95), hist_upper(hist_bucket(1000)));
     cr_assert_eq(hist_quantile(h, 1.0), hist_upper(hist_bucket(1000)));
 }
+
+Test(proxy_match, meta_replies_fit_their_command)
+{
+    cr_assert_eq(proxy_match(PROTO_CMD_MG, PROTO_RSP_VA), PMATCH_END);
+    cr_assert_eq(proxy_match(PROTO_CMD_MG, PROTO_RSP_EN), PMATCH_END);
+    cr_assert_eq(proxy_match(PROTO_CMD_MG, PROTO_RSP_HD), PMATCH_END);
+    cr_assert_eq(proxy_match(PROTO_CMD_MG, PROTO_RSP_NS), PMATCH_BAD);
+    cr_assert_eq(proxy_match(PROTO_CMD_MG, PROTO_RSP_VALUE), PMATCH_BAD);
+    cr_assert_eq(proxy_match(PROTO_CMD_MS, PROTO_RSP_NS), PMATCH_END);
+    cr_assert_eq(proxy_match(PROTO_CMD_MS, PROTO_RSP_VA), PMATCH_BAD);
+    cr_assert_eq(proxy_match(PROTO_CMD_MD, PROTO_RSP_NF), PMATCH_END);
+    cr_assert_eq(proxy_match(PROTO_CMD_MD, PROTO_RSP_EN), PMATCH_BAD);
+    cr_assert_eq(proxy_match(PROTO_CMD_MA, PROTO_RSP_VA), PMATCH_END);
+    cr_assert_eq(proxy_match(PROTO_CMD_ME, PROTO_RSP_ME), PMATCH_END);
+    cr_assert_eq(proxy_match(PROTO_CMD_ME, PROTO_RSP_HD), PMATCH_BAD);
+    cr_assert_eq(proxy_match(PROTO_CMD_MN, PROTO_RSP_MN), PMATCH_BAD);
+    cr_assert_eq(proxy_match(PROTO_CMD_MS, PROTO_RSP_SERVER_ERROR),
+        PMATCH_END);
+}
+
+Test(proxy_match, quiet_mode_hides_what_memcached_hides)
+{
+    cr_assert(proxy_quiet_hides(PROTO_CMD_MG, PROTO_RSP_EN));
+    cr_assert(!proxy_quiet_hides(PROTO_CMD_MG, PROTO_RSP_VA));
+    cr_assert(!proxy_quiet_hides(PROTO_CMD_MG, PROTO_RSP_HD));
+    cr_assert(proxy_quiet_hides(PROTO_CMD_MS, PROTO_RSP_HD));
+    cr_assert(!proxy_quiet_hides(PROTO_CMD_MS, PROTO_RSP_NS));
+    cr_assert(proxy_quiet_hides(PROTO_CMD_MD, PROTO_RSP_HD));
+    cr_assert(!proxy_quiet_hides(PROTO_CMD_MD, PROTO_RSP_NF));
+    cr_assert(proxy_quiet_hides(PROTO_CMD_MA, PROTO_RSP_HD));
+    cr_assert(proxy_quiet_hides(PROTO_CMD_MA, PROTO_RSP_VA));
+    cr_assert(!proxy_quiet_hides(PROTO_CMD_MA, PROTO_RSP_NF));
+    cr_assert(!proxy_quiet_hides(PROTO_CMD_MS, PROTO_RSP_SERVER_ERROR));
+    cr_assert(!proxy_quiet_hides(PROTO_CMD_SET, PROTO_RSP_STORED));
+}
