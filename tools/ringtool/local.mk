@@ -5,7 +5,8 @@ ringtool_SOURCES = \
     tools/ringtool/ringtool.c \
     tools/ringtool/diff.c \
     tools/ringtool/import.c \
-    tools/ringtool/plot.c
+    tools/ringtool/plot.c \
+    tools/ringtool/remote.c
 ringtool_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS)
 ringtool_LDADD = libring.a libutil.a $(XXHASH_LIBS) $(YAML_LIBS) -lm
 EXTRA_DIST += tools/ringtool/examples

@@ -14,6 +14,10 @@ static const char usage_text[] =
     "commands:\n"
     "  locate -c FILE KEY...     owner of each key (KEY '-': one per line "
     "on stdin)\n"
+    "  locate -s HOST:PORT KEY...  owner and state, asked of a running "
+    "ringproxy\n"
+    "  nodes -s HOST:PORT        nodes of a running ringproxy: weight, "
+    "state, share\n"
     "  balance -c FILE           weight, ideal and exact share of each node\n"
     "  diff OLD NEW              what fraction of keys moves, from which "
     "node to which\n"
@@ -24,6 +28,7 @@ static const char usage_text[] =
     "\n"
     "options:\n"
     "  -c FILE    the ringproxy.conf(5) file\n"
+    "  -s ADDR    a running ringproxy (host:port or /unix/path)\n"
     "  -o FILE    output file (plot, import-twemproxy)\n"
     "  -p POOL    the twemproxy pool to import (default: the only one)\n"
     "  --json     machine-readable output on every command\n"
@@ -172,6 +177,9 @@ rt_locate(const struct rt_opts *o)
     bool first = true;
     static char outbuf[1 << 16];
 
+    if (o->server != NULL) {
+        return rt_remote_locate(o);
+    }
     if (!need_config(o, "locate")) {
         return RT_EXIT_USAGE;
     }
@@ -339,6 +347,7 @@ static const struct command {
     { "check", rt_check },
     { "plot", rt_plot },
     { "import-twemproxy", rt_import_twemproxy },
+    { "nodes", rt_nodes },
 };
 
 /* Options may come before or after the command; the rest are arguments.
@@ -362,7 +371,8 @@ parse_args(int argc, char **argv, struct rt_opts *o, const char **cmd)
         }
         val = strcmp(a, "-c") == 0 ? &o->config :
             strcmp(a, "-o") == 0 ? &o->output :
-            strcmp(a, "-p") == 0 ? &o->pool : NULL;
+            strcmp(a, "-p") == 0 ? &o->pool :
+            strcmp(a, "-s") == 0 ? &o->server : NULL;
         if (val != NULL) {
             if (i + 1 == argc) {
                 fprintf(stderr, "ringtool: %s needs a value\n", a);

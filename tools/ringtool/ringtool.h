@@ -20,6 +20,7 @@ struct rt_opts {
     const char *config;  /* -c FILE */
     const char *output;  /* -o FILE */
     const char *pool;    /* import-twemproxy -p POOL */
+    const char *server;  /* -s HOST:PORT: a running ringproxy */
     int argc;            /* command arguments after the options */
     char **argv;
 };
@@ -57,5 +58,8 @@ int rt_check(const struct rt_opts *o);
 int rt_diff(const struct rt_opts *o);
 int rt_plot(const struct rt_opts *o);
 int rt_import_twemproxy(const struct rt_opts *o);
+/* remote.c: -s, ask a running ringproxy ("ringproxy locate", "... nodes"). */
+int rt_remote_locate(const struct rt_opts *o);
+int rt_nodes(const struct rt_opts *o);
 
 #endif /* RINGTOOL_RINGTOOL_H */

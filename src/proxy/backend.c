@@ -1,0 +1,407 @@
+/*
+ * Backend connections: per worker, per node, `backend_connections` of
+ * them, shared by every client of the worker. Requests are pipelined and
+ * replies are matched to them by order (a FIFO of sub-requests per
+ * connection). A connection that times out, sends something that cannot
+ * answer the request at the head of its queue, or closes with requests
+ * queued fails every queued request and counts one failure for its node;
+ * failure_limit failures in a row mark the node down (health.c).
+ */
+#include "proxy/proxy_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct net_conn_ops bconn_ops;
+
+struct sreq *
+sreq_new(struct worker *w)
+{
+    struct sreq *s = w->free_sreqs;
+
+    if (s == NULL) {
+        return calloc(1, sizeof(*s));
+    }
+    w->free_sreqs = s->next;
+    w->nfree_sreqs--;
+    memset(s, 0, sizeof(*s));
+    return s;
+}
+
+void
+sreq_free(struct worker *w, struct sreq *s)
+{
+    if (w->nfree_sreqs >= PROXY_FREE_SREQS) {
+        free(s);
+        return;
+    }
+    s->next = w->free_sreqs;
+    w->free_sreqs = s;
+    w->nfree_sreqs++;
+}
+
+static uint64_t
+request_timeout_ns(const struct bconn *b)
+{
+    return (uint64_t)b->w->ring->set.request_timeout_ms * 1000000u;
+}
+
+/* Arm the timer for the request at the head of the queue. */
+static void
+arm_timer(struct bconn *b)
+{
+    uint64_t now, deadline;
+
+    if (b->head == NULL) {
+        net_timer_cancel(b->timer);
+        return;
+    }
+    now = util_mono_ns();
+    deadline = b->head->sent_ns + request_timeout_ns(b);
+    net_timer_arm(b->timer, deadline > now ? (deadline - now) / 1000u + 1 :
+        1);
+}
+
+void
+node_success(struct pnode *n)
+{
+    if (__atomic_load_n(&n->fails, __ATOMIC_RELAXED) != 0) {
+        __atomic_store_n(&n->fails, 0, __ATOMIC_RELAXED);
+    }
+}
+
+void
+node_failure(struct worker *w, struct pnode *n, const char *why)
+{
+    uint32_t f = __atomic_add_fetch(&n->fails, 1, __ATOMIC_RELAXED);
+    int up = PNODE_UP;
+
+    CTR_ADD(&n->ctr[w->idx].errors, 1);
+    if (f < w->ring->set.failure_limit || __atomic_load_n(&n->removed,
+        __ATOMIC_RELAXED)) {
+        return;
+    }
+    if (__atomic_compare_exchange_n(&n->state, &up, PNODE_DOWN, false,
+        __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+        log_warn("node %s (%s) is down after %u failures in a row (last: "
+            "%s)", n->name, n->addr_text, f, why);
+        __atomic_add_fetch(&n->downs, 1, __ATOMIC_RELAXED);
+        if (net_loop_call(net_server_main_loop(w->p->srv), health_node_down,
+            n) != NET_OK) {
+            /* Without a prober it would stay down: let it retry. */
+            __atomic_store_n(&n->state, PNODE_UP, __ATOMIC_RELEASE);
+        }
+    }
+}
+
+static void
+on_timer(struct net_timer *t, void *arg)
+{
+    struct bconn *b = arg;
+
+    (void)t;
+    if (b->head == NULL) {
+        return;
+    }
+    if (util_mono_ns() < b->head->sent_ns + request_timeout_ns(b)) {
+        arm_timer(b);
+        return;
+    }
+    CTR_ADD(&b->node->ctr[b->w->idx].timeouts, 1);
+    b->fail_why = "timed out";
+    node_failure(b->w, b->node, b->fail_why);
+    b->state = BCONN_CLOSING;
+    net_conn_close(b->conn);
+}
+
+static struct bconn *
+bconn_open(struct worker *w, struct pnode *n, struct bconn **slotp)
+{
+    struct bconn *b = calloc(1, sizeof(*b));
+    struct net_conn_opts o;
+
+    if (b == NULL) {
+        return NULL;
+    }
+    memset(&o, 0, sizeof(o));
+    o.out_high = PROXY_BACKEND_OUT_MAX;
+    b->w = w;
+    b->node = n;
+    b->slotp = slotp;
+    b->timer = net_timer_create(w->loop, on_timer, b);
+    if (b->timer == NULL) {
+        free(b);
+        return NULL;
+    }
+    b->conn = net_conn_connect(w->loop, &n->addr,
+        w->ring->set.connect_timeout_ms, &bconn_ops, b, &o);
+    if (b->conn == NULL) {
+        net_timer_destroy(b->timer);
+        free(b);
+        return NULL;
+    }
+    CTR_ADD(&n->ctr[w->idx].connects, 1);
+    *slotp = b;
+    return b;
+}
+
+/*
+ * NOTE(proxy): a client's requests to one node always take the same
+ * connection (`affinity`, the client's id), never round-robin: memcached
+ * runs each connection's requests in order but different connections in
+ * parallel, so spreading "set k" and "get k" of one client over two
+ * connections could answer the get before the set is done.
+ */
+struct bconn *
+backend_pick(struct worker *w, struct pnode *n, uint32_t affinity)
+{
+    struct wnode *wn = &w->nodes[n->id];
+    struct bconn **slotp;
+
+    if (wn->conns == NULL) {
+        uint32_t k = w->ring->set.backend_connections;
+
+        wn->conns = calloc(k, sizeof(*wn->conns));
+        if (wn->conns == NULL) {
+            return NULL;
+        }
+        wn->nconns = k;
+    }
+    slotp = &wn->conns[affinity % wn->nconns];
+    if (*slotp != NULL && (*slotp)->state != BCONN_CLOSING) {
+        return *slotp;
+    }
+    if (*slotp != NULL) {
+        /* Closing: its on_close will clear the slot; use a fresh one. */
+        (*slotp)->slotp = NULL;
+    }
+    return bconn_open(w, n, slotp);
+}
+
+bool
+backend_send(struct bconn *b, struct sreq *s, const void *data, size_t len)
+{
+    if (b->nq >= PROXY_BACKEND_QUEUE ||
+        net_conn_out_pending(b->conn) > PROXY_BACKEND_OUT_MAX ||
+        net_conn_write(b->conn, data, len) != NET_OK) {
+        return false;
+    }
+    s->next = NULL;
+    s->node = b->node;
+    s->sent_ns = util_mono_ns();
+    if (b->tail != NULL) {
+        b->tail->next = s;
+    } else {
+        b->head = s;
+        arm_timer(b);
+    }
+    b->tail = s;
+    b->nq++;
+    CTR_ADD(&b->node->ctr[b->w->idx].requests, 1);
+    return true;
+}
+
+/* The head request got its whole reply. */
+static void
+pop_done(struct bconn *b)
+{
+    struct sreq *s = b->head;
+    uint64_t us = (util_mono_ns() - s->sent_ns) / 1000u;
+
+    b->head = s->next;
+    if (b->head == NULL) {
+        b->tail = NULL;
+    }
+    b->nq--;
+    CTR_ADD(&b->node->ctr[b->w->idx].hist[hist_bucket(us)], 1);
+    if (s->preq != NULL) {
+        preq_sub_end(s->preq, s);
+    }
+    sreq_free(b->w, s);
+}
+
+/* The stream cannot be trusted: count a failure and close. */
+static void
+out_of_step(struct bconn *b, const char *why)
+{
+    if (b->state == BCONN_CLOSING) {
+        return;
+    }
+    b->fail_why = why;
+    node_failure(b->w, b->node, why);
+    b->state = BCONN_CLOSING;
+    net_conn_close(b->conn);
+}
+
+/* Handle one parsed element; false if the connection was given up. */
+static bool
+on_element(struct bconn *b, const struct proto_rsp *rsp, struct str raw)
+{
+    struct sreq *s = b->head;
+    enum pmatch m;
+
+    if (s == NULL) {
+        out_of_step(b, "sent data nobody asked for");
+        return false;
+    }
+    m = proxy_match(s->cmd, rsp->type);
+    if (m == PMATCH_BAD) {
+        out_of_step(b, "sent a reply that does not fit the request");
+        return false;
+    }
+    if (rsp->type == PROTO_RSP_SERVER_ERROR ||
+        rsp->type == PROTO_RSP_CLIENT_ERROR ||
+        rsp->type == PROTO_RSP_ERROR) {
+        CTR_ADD(&b->node->ctr[b->w->idx].errors, 1);
+    }
+    if (s->preq != NULL) {
+        preq_sub_element(s->preq, s, rsp, raw);
+    }
+    if (m == PMATCH_END) {
+        node_success(b->node);
+        pop_done(b);
+    }
+    return true;
+}
+
+static void
+bconn_read(struct net_conn *c, struct buf *in)
+{
+    struct bconn *b = net_conn_data(c);
+    const struct proto_limits *lim = &b->w->ring->lim;
+    struct proto_rsp rsp;
+    enum proto_status st;
+    size_t used;
+
+    while (in->len > 0 && b->state != BCONN_CLOSING) {
+        st = proto_parse_rsp(lim, buf_head(in), in->len, &rsp, &used);
+        if (st == PROTO_AGAIN) {
+            if (rsp.need > in->len) {
+                buf_reserve(in, rsp.need - in->len);
+            }
+            break;
+        }
+        if (st != PROTO_OK) {
+            out_of_step(b, "sent an invalid reply");
+            return;
+        }
+        if (!on_element(b, &rsp, (struct str){ buf_head(in), used })) {
+            return;
+        }
+        buf_consume(in, used);
+    }
+    if (b->state == BCONN_CLOSING) {
+        return;
+    }
+    arm_timer(b);
+    if (b->head == NULL && b->draining) {
+        b->state = BCONN_CLOSING;
+        net_conn_close(c);
+    }
+}
+
+static void
+bconn_connect(struct net_conn *c, enum net_status st)
+{
+    struct bconn *b = net_conn_data(c);
+
+    if (st == NET_OK && b->state == BCONN_CONNECTING) {
+        b->state = BCONN_READY;
+    }
+}
+
+static const char *
+close_reason(const struct bconn *b, enum net_close_why why)
+{
+    if (b->fail_why != NULL) {
+        return b->fail_why;
+    }
+    switch (why) {
+    case NET_CLOSE_CONNECT:
+        return "connect failed";
+    case NET_CLOSE_EOF:
+        return "closed the connection";
+    case NET_CLOSE_SHUTDOWN:
+        return "proxy shutting down";
+    default:
+        return "connection error";
+    }
+}
+
+static void
+bconn_close(struct net_conn *c, enum net_close_why why)
+{
+    struct bconn *b = net_conn_data(c);
+    const char *reason = close_reason(b, why);
+    struct sreq *s;
+    char msg[320];
+
+    if (b->fail_why == NULL && why != NET_CLOSE_SHUTDOWN &&
+        why != NET_CLOSE_LOCAL && (b->head != NULL ||
+        why == NET_CLOSE_CONNECT)) {
+        if (why == NET_CLOSE_CONNECT) {
+            CTR_ADD(&b->node->ctr[b->w->idx].conn_failures, 1);
+        }
+        node_failure(b->w, b->node, reason);
+    }
+    snprintf(msg, sizeof(msg), "backend %s %s", b->node->name, reason);
+    while ((s = b->head) != NULL) {
+        b->head = s->next;
+        if (s->preq != NULL) {
+            preq_sub_fail(s->preq, s, msg);
+        }
+        sreq_free(b->w, s);
+    }
+    if (b->slotp != NULL) {
+        *b->slotp = NULL;
+    }
+    net_timer_destroy(b->timer);
+    free(b);
+}
+
+void
+backend_drain_node(struct worker *w, struct pnode *n)
+{
+    struct wnode *wn = &w->nodes[n->id];
+    uint32_t i;
+
+    for (i = 0; i < wn->nconns; i++) {
+        struct bconn *b = wn->conns[i];
+
+        if (b == NULL || b->state == BCONN_CLOSING) {
+            continue;
+        }
+        b->draining = true;
+        if (b->head == NULL) {
+            b->state = BCONN_CLOSING;
+            net_conn_close(b->conn);
+        }
+    }
+}
+
+void
+backend_close_all(struct worker *w)
+{
+    uint32_t id, i;
+
+    for (id = 0; id < PROXY_MAX_SLOTS; id++) {
+        struct wnode *wn = &w->nodes[id];
+
+        for (i = 0; i < wn->nconns; i++) {
+            if (wn->conns[i] != NULL) {
+                wn->conns[i]->slotp = NULL;
+                net_conn_close(wn->conns[i]->conn);
+            }
+        }
+        free(wn->conns);
+        wn->conns = NULL;
+        wn->nconns = 0;
+    }
+}
+
+static const struct net_conn_ops bconn_ops = {
+    .on_read = bconn_read,
+    .on_connect = bconn_connect,
+    .on_close = bconn_close,
+};
