@@ -1,5 +1,5 @@
-"""The lease lock of tools/examples/meta_lock.py on ringcached (and on
-memcached 1.6, which must behave the same): contenders never both hold
+"""The lease lock of tools/examples/meta_lock.py on ringcached, through
+ringproxy, and on memcached 1.6 (which must behave the same): contenders never both hold
 it, renewal and release need the holder's CAS, and a holder whose lease
 expired can neither renew nor release the next holder's lock. Bounded:
 a few seconds of contention, TTLs of one second."""
@@ -12,6 +12,7 @@ import unittest
 
 import harness
 import nodelib
+import proxy_harness
 
 sys.path.insert(0, os.path.join(
     os.environ.get("RINGCACHE_SRCDIR",
@@ -109,6 +110,20 @@ class OnRingcached(LockCases, unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.srv.__exit__()
+
+
+class ThroughRingproxy(LockCases, unittest.TestCase):
+    """The recipe through ringproxy in front of three ringcached nodes: the
+    lock keys live on different nodes, and ms/md/mg are routed by key."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = proxy_harness.Cluster(n=3, kind="ringcached")
+        cls.port = cls.cluster.port
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cluster.close()
 
 
 class OnMemcached(LockCases, unittest.TestCase):
