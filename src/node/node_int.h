@@ -79,6 +79,7 @@ struct session {
     enum session_state state;       /* relaxed atomic for stats conns */
     size_t skip;                    /* bytes still to swallow */
     size_t seen;                    /* input bytes already counted */
+    uint32_t small_batches;         /* batches since the last large one */
     uint32_t last_cmd;              /* wall seconds; relaxed atomic */
     int fd;
     int listener;                   /* index for stats conns */
