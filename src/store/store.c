@@ -466,10 +466,12 @@ store_gat(struct store *s, struct str key, int64_t exptime, uint32_t now,
     it = find_live_locked(&o, now, true);
     if (it != NULL) {
         STORE_RELAXED(&it->exptime, exptime_abs(exptime, now));
-        item_ref(it);
         item_set_flag(it, ITEM_FETCHED);
         o.st->c.touch_hits++;
-        *itp = it;
+        if (itp != NULL) {
+            item_ref(it);
+            *itp = it;
+        }
     } else {
         o.st->c.touch_misses++;
     }
@@ -477,23 +479,11 @@ store_gat(struct store *s, struct str key, int64_t exptime, uint32_t now,
     return it != NULL ? STORE_OK : STORE_NOT_FOUND;
 }
 
+/* touch is gat without the item: one body, one set of counters. */
 enum store_status
 store_touch(struct store *s, struct str key, int64_t exptime, uint32_t now)
 {
-    struct op o;
-    struct item *it;
-
-    op_begin(&o, s, key, now);
-    it = find_live_locked(&o, now, true);
-    if (it != NULL) {
-        STORE_RELAXED(&it->exptime, exptime_abs(exptime, now));
-        item_set_flag(it, ITEM_FETCHED);
-        o.st->c.touch_hits++;
-    } else {
-        o.st->c.touch_misses++;
-    }
-    op_end(&o);
-    return it != NULL ? STORE_OK : STORE_NOT_FOUND;
+    return store_gat(s, key, exptime, now, NULL);
 }
 
 /* Mark `it` stale (meta delete with I): see store_invalidate(). */

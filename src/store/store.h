@@ -157,7 +157,8 @@ enum store_status store_get(struct store *s, struct str key, uint32_t now,
     struct item **itp);
 
 /* Get and touch (gat/gats): like store_get(), and set the expiry to
- * client `exptime`. Counted as touch_hits/touch_misses as in memcached. */
+ * client `exptime`; itp may be NULL (touch). Counted as touch_hits/
+ * touch_misses as in memcached. */
 enum store_status store_gat(struct store *s, struct str key, int64_t exptime,
     uint32_t now, struct item **itp);
 

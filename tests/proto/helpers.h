@@ -24,6 +24,24 @@ enum proto_status parse_req_both(const char *in, size_t len,
 enum proto_status parse_rsp_both(const char *in, size_t len,
     struct proto_rsp *rsp, size_t *used);
 
+/*
+ * Request assertions over a literal, fed both ways. The including file
+ * declares `static struct proto_req req;` and `static size_t used;`.
+ *   PARSE_REQ(lit, st, n)  status `st` and `n` bytes used
+ *   OK_REQ(lit)            PROTO_OK using the whole literal
+ *   CERR_REQ(lit, e)       a client error with reply `e` that skips it all
+ */
+#define PARSE_REQ(lit, st, n) do { \
+        cr_assert_eq(parse_req_both((lit), sizeof(lit) - 1, &req, &used), \
+            (st), "status for '%s'", (lit)); \
+        cr_assert_eq(used, (size_t)(n), "used %zu for '%s'", used, (lit)); \
+    } while (0)
+#define OK_REQ(lit) PARSE_REQ(lit, PROTO_OK, sizeof(lit) - 1)
+#define CERR_REQ(lit, e) do { \
+        PARSE_REQ(lit, PROTO_CLIENT_ERROR, sizeof(lit) - 1); \
+        cr_assert_eq(req.err, (e), "reply %d for '%s'", req.err, (lit)); \
+    } while (0)
+
 /* Assert that `got` holds exactly the bytes of `want`. */
 void assert_str(struct str got, const char *want);
 

@@ -11,18 +11,9 @@
 static struct proto_req req;
 static size_t used;
 
-/* Parse a literal both ways; expect `st` and `n` bytes used. */
-#define PARSE(lit, st, n) do { \
-        cr_assert_eq(parse_req_both((lit), sizeof(lit) - 1, &req, &used), \
-            (st), "status for '%s'", (lit)); \
-        cr_assert_eq(used, (size_t)(n), "used %zu for '%s'", used, (lit)); \
-    } while (0)
-#define OK(lit) PARSE(lit, PROTO_OK, sizeof(lit) - 1)
-/* A client error that skips the whole input. */
-#define CERR(lit, e) do { \
-        PARSE(lit, PROTO_CLIENT_ERROR, sizeof(lit) - 1); \
-        cr_assert_eq(req.err, (e), "reply %d for '%s'", req.err, (lit)); \
-    } while (0)
+#define PARSE PARSE_REQ
+#define OK OK_REQ
+#define CERR CERR_REQ
 
 Test(proto_req, get_one_key)
 {
