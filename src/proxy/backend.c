@@ -2,7 +2,8 @@
  * Backend connections: per worker, per node, `backend_connections` of
  * them, shared by every client of the worker. Requests are pipelined and
  * replies are matched to them by order (a FIFO of sub-requests per
- * connection). A connection that times out, sends something that cannot
+ * connection); each response element goes up to reply.c, the only file
+ * this one calls into. A connection that times out, sends something that cannot
  * answer the request at the head of its queue, or closes with requests
  * queued fails every queued request and counts one failure for its node;
  * failure_limit failures in a row mark the node down (health.c).
@@ -216,7 +217,7 @@ pop_done(struct bconn *b)
     b->nq--;
     CTR_ADD(&b->node->ctr[b->w->idx].hist[hist_bucket(us)], 1);
     if (s->preq != NULL) {
-        preq_sub_end(s->preq, s);
+        reply_sub_end(s->preq, s);
     }
     sreq_free(b->w, s);
 }
@@ -256,7 +257,7 @@ on_element(struct bconn *b, const struct proto_rsp *rsp, struct str raw)
         CTR_ADD(&b->node->ctr[b->w->idx].errors, 1);
     }
     if (s->preq != NULL) {
-        preq_sub_element(s->preq, s, rsp, raw);
+        reply_element(s->preq, s, rsp, raw);
     }
     if (m == PMATCH_END) {
         node_success(b->node);
@@ -349,7 +350,7 @@ bconn_close(struct net_conn *c, enum net_close_why why)
     while ((s = b->head) != NULL) {
         b->head = s->next;
         if (s->preq != NULL) {
-            preq_sub_fail(s->preq, s, msg);
+            reply_sub_fail(s->preq, s, msg);
         }
         sreq_free(b->w, s);
     }

@@ -13,6 +13,8 @@ libproxy_a_SOURCES = \
     src/proxy/mget.c \
     src/proxy/opts.c \
     src/proxy/pring.c \
+    src/proxy/reply.c \
+    src/proxy/route.c \
     src/proxy/reload.c
 
 bin_PROGRAMS += ringproxy

@@ -12,13 +12,20 @@
  *                    swapped by a cross-thread call; the last user frees.
  *   struct worker    one per worker thread: backend connections per node
  *                    (wnode[pnode id]) and client sessions.
- *   struct client    one accepted connection: a FIFO of requests (preq)
- *                    answered strictly in order.
+ *   struct client    one accepted connection (client.c): a FIFO of
+ *                    requests (preq) answered strictly in order.
  *   struct bconn     one backend connection: a FIFO of sub-requests
  *                    (sreq) sent on it, matched to replies in order.
- *   struct preq      a client request; it waits for its sub-requests
- *                    (one per owner node for get, one per node for
- *                    flush_all, one otherwise) and then holds its reply.
+ *   struct preq      a client request (made by client.c, routed by
+ *                    route.c, answered by reply.c); it waits for its
+ *                    sub-requests (one per owner node for get, one per
+ *                    node for flush_all, one otherwise).
+ *   struct sreq      one request text sent to one backend (route.c),
+ *                    queued on a bconn (backend.c) until its reply has
+ *                    been handed to reply.c.
+ *
+ * Calls run one way: client.c → route.c → backend.c → reply.c, and
+ * reply.c → client_flush(). backend.c calls nothing above it but reply.c.
  */
 #ifndef PROXY_PROXY_INT_H
 #define PROXY_PROXY_INT_H
@@ -379,19 +386,47 @@ void node_failure(struct worker *w, struct pnode *n, const char *why);
 extern const struct net_conn_ops client_ops;
 /* net's on_open: a session for an accepted connection; false if OOM. */
 bool client_open(struct net_conn *c, void *arg);
-/* A backend's response element `raw` (parsed: rsp) for sub-request s. */
-void preq_sub_element(struct preq *r, struct sreq *s,
-    const struct proto_rsp *rsp, struct str raw);
-/* Sub-request s is complete; when it was the last, the reply is built
- * and sent in its turn (r may be freed: do not touch it after). */
-void preq_sub_end(struct preq *r, struct sreq *s);
-/* Sub-request s failed (`why` goes into the SERVER_ERROR); then as
- * preq_sub_end(). s may be NULL except for flush_all. */
-void preq_sub_fail(struct preq *r, struct sreq *s, const char *why);
+/* Send every finished reply at the head of cl's FIFO, in order; resume
+ * reading when the backlog has shrunk. Called by reply.c. */
+void client_flush(struct client *cl);
+/* Free a request that has left its client's FIFO (or whose client left). */
+void preq_free(struct preq *r);
 /* Shutdown: report to the main thread once nothing is in flight. */
 void worker_check_drained(struct worker *w);
 /* net_loop_call(): stop reading clients, finish what is in flight. */
 void worker_quiesce(struct net_loop *l, void *arg);
+
+/* ---- route.c: requests to backends (worker thread) ----------------------- */
+
+/*
+ * Send parsed request `req` (`raw`: its bytes as received) to the node(s)
+ * that answer it, on the connections a client with `affinity` uses. Its
+ * reply goes to r (NULL with noreply: replies are read and dropped). Any
+ * failure is answered through reply.c; r may be finished on return.
+ */
+void route_request(struct worker *w, uint32_t affinity, struct preq *r,
+    const struct proto_req *req, struct str raw);
+/* A storage request the parser refused as too large: do to the stored
+ * value what the node would (memcached drops it). */
+void route_too_large(struct worker *w, uint32_t affinity,
+    const struct proto_req *req);
+
+/* ---- reply.c: replies back to requests (worker thread) ------------------- */
+
+/* A backend's response element `raw` (parsed: rsp) for sub-request s. */
+void reply_element(struct preq *r, struct sreq *s,
+    const struct proto_rsp *rsp, struct str raw);
+/* Sub-request s is complete; when it was the last, the reply is finished
+ * and sent in its turn (r may be freed: do not touch it after). s may
+ * be NULL except for flush_all. */
+void reply_sub_end(struct preq *r, struct sreq *s);
+/* Sub-request s failed (`why` goes into the SERVER_ERROR); then as
+ * reply_sub_end(). s may be NULL except for flush_all. */
+void reply_sub_fail(struct preq *r, struct sreq *s, const char *why);
+/* Answer r, with no sub-request in flight, with "SERVER_ERROR why" or
+ * with `text` (the proxy's own answer); r may be freed on return. */
+void reply_fail(struct preq *r, const char *why);
+void reply_text(struct preq *r, struct str text);
 
 /* ---- admin.c: what the proxy answers itself (worker thread) -------------- */
 
