@@ -30,7 +30,6 @@ preq_new(struct client *cl, enum preq_kind kind, enum proto_cmd cmd)
     r->w = cl->w;
     r->kind = kind;
     r->cmd = cmd;
-    buf_init(&r->out);
     buf_init(&r->err);
     if (cl->tail != NULL) {
         cl->tail->next = r;
@@ -49,11 +48,47 @@ preq_new(struct client *cl, enum preq_kind kind, enum proto_cmd cmd)
 void
 preq_free(struct preq *r)
 {
-    buf_fini(&r->out);
     buf_fini(&r->err);
     mget_destroy(r->mg);
+    pblob_unref(r->val);
+    pblob_unref(r->errline);
     free(r);
 }
+
+void
+preq_account(struct preq *r)
+{
+    size_t now = 0;
+
+    if (r->cl == NULL) {
+        return;
+    }
+    if (r->mg != NULL) {
+        now += mget_held(r->mg);
+    }
+    if (r->val != NULL) {
+        now += r->val->len;
+    }
+    r->cl->held = r->cl->held - r->held + now;
+    r->held = now;
+}
+
+/* r leaves cl's FIFO (answered, or cl is going): freed now if no backend
+ * still owes it a reply, else when the last one answers (reply.c). */
+static void
+preq_detach(struct client *cl, struct preq *r)
+{
+    cl->held -= r->held;
+    r->held = 0;
+    r->cl = NULL;
+    if (r->done) {
+        preq_free(r);
+    }
+}
+
+/* Values of 4 KiB and more go by reference; smaller ones are copied and
+ * coalesced by net into one write. */
+#define CLIENT_REF_MIN 4096
 
 static void
 client_write(struct client *cl, const char *p, size_t len)
@@ -62,13 +97,46 @@ client_write(struct client *cl, const char *p, size_t len)
     (void)net_conn_write(cl->conn, p, len);
 }
 
+/* Send blob v and drop the caller's reference. */
+static void
+client_write_blob(struct client *cl, struct pblob *v)
+{
+    if (v->len < CLIENT_REF_MIN) {
+        client_write(cl, v->data, v->len);
+        pblob_unref(v);
+        return;
+    }
+    CTR_ADD(&cl->w->st.bytes_written, v->len);
+    (void)net_conn_write_ref(cl->conn, v->data, v->len, pblob_unref, v);
+}
+
+/* Bytes the client has not read yet: queued on its socket, and held for
+ * replies whose turn has not come. */
+static size_t
+client_queued(const struct client *cl)
+{
+    return net_conn_out_pending(cl->conn) + cl->held;
+}
+
+/* Room for more output now? Past the soft limit net's high watermark is
+ * crossed too, so on_drain (client_drain) brings us back. */
+static bool
+client_room(struct client *cl)
+{
+    if (net_conn_out_pending(cl->conn) <= cl->w->ring->set.out_soft) {
+        return true;
+    }
+    net_conn_flush(cl->conn);
+    return net_conn_out_pending(cl->conn) <= cl->w->ring->set.out_soft;
+}
+
 /* Resume reading once the backlog of waiting requests has shrunk. */
 static void
 maybe_resume(struct client *cl)
 {
     if (cl->state == CLIENT_PAUSED &&
         cl->ninflight < PROXY_CLIENT_INFLIGHT / 2 && !cl->w->draining &&
-        net_conn_out_pending(cl->conn) <= PROXY_CLIENT_OUT_HIGH / 4) {
+        client_queued(cl) <= cl->w->ring->set.out_soft / 2) {
         cl->state = CLIENT_READING;
         net_conn_pause_read(cl->conn, false);
         if (cl->in != NULL) {
@@ -77,30 +145,117 @@ maybe_resume(struct client *cl)
     }
 }
 
-/* Send every finished reply at the head of the queue, in order. */
+static void
+detach_all(struct client *cl)
+{
+    struct preq *r, *next;
+
+    for (r = cl->head; r != NULL; r = next) {
+        next = r->next;
+        preq_detach(cl, r);
+    }
+    cl->head = cl->tail = NULL;
+    cl->ninflight = 0;
+}
+
+/*
+ * Past the hard client_output_limit: the client does not read what it
+ * asked for. Hang up, and drop what was held for it at once.
+ */
+static void
+client_overflow(struct client *cl)
+{
+    char peer[128];
+
+    net_conn_peer(cl->conn, peer, sizeof(peer));
+    log_warn("client %s: %zu reply bytes queued, over client_output_limit "
+        "%zu: disconnecting", peer, client_queued(cl),
+        cl->w->ring->set.out_hard);
+    CTR_ADD(&cl->w->st.out_disconnects, 1);
+    cl->state = CLIENT_QUITTING;
+    detach_all(cl);
+    net_conn_close(cl->conn);
+}
+
+/*
+ * Write what r has ready, in order. True when r's reply is complete (it
+ * may leave the FIFO); false when it waits for a backend or for room.
+ */
+static bool
+emit(struct client *cl, struct preq *r)
+{
+    struct pblob *v;
+
+    if (r->kind != PREQ_MULTI || r->failed) {
+        if (!r->done && !r->failed) {
+            return false;
+        }
+        if (r->failed) {
+            if (r->errline != NULL) {
+                client_write_blob(cl, pblob_ref(r->errline));
+            } else {
+                client_write(cl, "SERVER_ERROR out of memory\r\n", 26);
+            }
+        } else if (r->val != NULL) {
+            client_write_blob(cl, pblob_ref(r->val));
+        }
+        return true;
+    }
+    for (;;) {
+        if (!client_room(cl)) {
+            return false;
+        }
+        switch (mget_next(r->mg, &v)) {
+        case MGET_NEXT_VALUE:
+            if (v != NULL) {
+                client_write_blob(cl, v);
+            }
+            break;
+        case MGET_NEXT_WAIT:
+            return false;
+        default:
+            if (!r->done) {
+                return false;
+            }
+            CTR_ADD(&cl->w->st.get_hits, mget_hits(r->mg));
+            CTR_ADD(&cl->w->st.get_misses, r->nkeys - mget_hits(r->mg));
+            client_write(cl, "END\r\n", 5);
+            return true;
+        }
+    }
+}
+
+/* Send what is ready at the head of the queue, in order. */
 void
 client_flush(struct client *cl)
 {
     struct preq *r;
+    bool ok = true;
 
-    while (cl->state != CLIENT_QUITTING && (r = cl->head) != NULL &&
-        r->done) {
-        cl->head = r->next;
-        if (cl->head == NULL) {
-            cl->tail = NULL;
-        }
-        cl->ninflight--;
+    while (ok && cl->state != CLIENT_QUITTING && (r = cl->head) != NULL) {
         if (r->kind == PREQ_QUIT) {
             /* Nothing after quit is answered; client_close frees it. */
             cl->state = CLIENT_QUITTING;
             net_conn_close_flush(cl->conn);
-            preq_free(r);
             return;
         }
-        if (r->out.len > 0) {
-            client_write(cl, buf_head(&r->out), r->out.len);
+        ok = emit(cl, r);
+        preq_account(r);
+        if (ok) {
+            cl->head = r->next;
+            if (cl->head == NULL) {
+                cl->tail = NULL;
+            }
+            cl->ninflight--;
+            preq_detach(cl, r);
         }
-        preq_free(r);
+    }
+    if (cl->state == CLIENT_QUITTING) {
+        return;
+    }
+    if (client_queued(cl) > cl->w->ring->set.out_hard) {
+        client_overflow(cl);
+        return;
     }
     maybe_resume(cl);
 }
@@ -116,26 +271,31 @@ client_local(struct client *cl, struct str text)
         return;
     }
     r = preq_new(cl, PREQ_LOCAL, PROTO_CMD_NONE);
-    if (r == NULL || !buf_append_str(&r->out, text)) {
+    if (r != NULL) {
+        r->done = true;
+        r->val = pblob_create(text.ptr, text.len);
+    }
+    if (r == NULL || r->val == NULL) {
         /* Out of memory: the order cannot be kept, hang up. */
-        if (r != NULL) {
-            r->done = true;
-        }
         net_conn_close(cl->conn);
         return;
     }
-    r->done = true;
+    preq_account(r);
 }
 
 static void
 client_server_error(struct client *cl, const char *why)
 {
-    char line[320];
-    int n = snprintf(line, sizeof(line), "SERVER_ERROR %s\r\n", why);
+    struct buf line;
 
+    buf_init(&line);
     CTR_ADD(&cl->w->st.server_errors, 1);
-    client_local(cl, (struct str){ line, n > 0 && (size_t)n < sizeof(line) ?
-        (size_t)n : 0 });
+    if (buf_printf(&line, "SERVER_ERROR %s\r\n", why)) {
+        client_local(cl, (struct str){ buf_head(&line), line.len });
+    } else {
+        net_conn_close(cl->conn);
+    }
+    buf_fini(&line);
 }
 
 static void
@@ -166,7 +326,7 @@ answer_stats(struct client *cl, struct str args)
 /* A request for the backends: a place in the FIFO (none with noreply),
  * then route.c. */
 static void
-forward(struct client *cl, const struct proto_req *req, struct str raw)
+forward(struct client *cl, const struct proto_req *req)
 {
     struct preq *r = NULL;
 
@@ -177,11 +337,11 @@ forward(struct client *cl, const struct proto_req *req, struct str raw)
             return;
         }
     }
-    route_request(cl->w, cl->id, r, req, raw);
+    route_request(cl->w, cl->id, r, req);
 }
 
 static void
-dispatch(struct client *cl, const struct proto_req *req, struct str raw)
+dispatch(struct client *cl, const struct proto_req *req)
 {
     struct preq *r;
 
@@ -219,7 +379,7 @@ dispatch(struct client *cl, const struct proto_req *req, struct str raw)
         client_local(cl, proto_reply_str(PROTO_REPLY_ERROR));
         break;
     default:
-        forward(cl, req, raw);
+        forward(cl, req);
         break;
     }
 }
@@ -312,7 +472,7 @@ can_read(struct client *cl)
     /* Too many requests waiting for backends, replies the client does not
      * read, or shutting down: parse no more until that changes. */
     if (cl->ninflight >= PROXY_CLIENT_INFLIGHT || cl->w->draining ||
-        net_conn_out_pending(cl->conn) > PROXY_CLIENT_OUT_HIGH) {
+        client_queued(cl) > cl->w->ring->set.out_soft) {
         if (cl->state != CLIENT_PAUSED) {
             cl->state = CLIENT_PAUSED;
             CTR_ADD(&cl->w->st.paused, 1);
@@ -351,7 +511,7 @@ process(struct client *cl)
         st = proto_parse_req(&cl->w->ring->lim, buf_head(in), in->len, &req,
             &used);
         if (st == PROTO_OK) {
-            dispatch(cl, &req, (struct str){ buf_head(in), used });
+            dispatch(cl, &req);
             buf_consume(in, used);
         } else if (st == PROTO_AGAIN) {
             if (req.need > in->len) {
@@ -392,17 +552,9 @@ client_close(struct net_conn *c, enum net_close_why why)
 {
     struct client *cl = net_conn_data(c);
     struct worker *w = cl->w;
-    struct preq *r, *next;
 
     (void)why;
-    for (r = cl->head; r != NULL; r = next) {
-        next = r->next;
-        if (r->done) {
-            preq_free(r);
-        } else {
-            r->cl = NULL;       /* freed when its backends answer */
-        }
-    }
+    detach_all(cl);
     if (cl->prev != NULL) {
         cl->prev->next = cl->next;
     } else {
@@ -415,11 +567,11 @@ client_close(struct net_conn *c, enum net_close_why why)
     free(cl);
 }
 
-/* The client read most of its replies: take its requests again. */
+/* The client read most of what was queued: send more, read again. */
 static void
 client_drain(struct net_conn *c)
 {
-    maybe_resume(net_conn_data(c));
+    client_flush(net_conn_data(c));
 }
 
 const struct net_conn_ops client_ops = {
@@ -432,6 +584,7 @@ bool
 client_open(struct net_conn *c, void *arg)
 {
     struct worker *w = net_loop_data(net_conn_loop(c));
+    struct net_conn_opts o;
     struct client *cl;
 
     (void)arg;
@@ -448,6 +601,10 @@ client_open(struct net_conn *c, void *arg)
     }
     w->clients = cl;
     net_conn_set_data(c, cl);
+    memset(&o, 0, sizeof(o));
+    o.out_high = w->ring->set.out_soft;
+    o.idle_ms = w->ring->set.idle_ms;
+    net_conn_set_opts(c, &o);
     CTR_ADD(&w->st.curr_conns, 1);
     CTR_ADD(&w->st.total_conns, 1);
     return true;

@@ -5,6 +5,14 @@
  * backend.c queues. Failures found here (no owner, node down, out of
  * memory) are answered through reply.c, never by writing to the client.
  *
+ * NOTE(proxy): no client bytes are forwarded as they came. Every request
+ * is composed again from its parsed form with proto's composers (one
+ * space between tokens, no leading spaces, noreply and meta q stripped),
+ * and a retrieval's keys are cut into requests of at most
+ * PROXY_BACKEND_LINE_MAX bytes per line, stock memcached's limit for
+ * non-get lines (it closes the connection past it): so whatever the
+ * proxy accepts, every supported backend accepts too.
+ *
  * NOTE(proxy): noreply is stripped before a request goes to a backend and
  * the backend's reply is read and dropped (a sub-request without a preq).
  * Forwarding noreply as-is would save those bytes, but then the reply
@@ -57,7 +65,7 @@ send_sub(struct worker *w, uint32_t affinity, struct pnode *n,
 {
     struct sreq *s = sreq_new(w);
     struct bconn *b;
-    char why[320];
+    char why[PROXY_WHY_MAX];
 
     if (s == NULL) {
         if (r != NULL) {
@@ -84,16 +92,12 @@ send_sub(struct worker *w, uint32_t affinity, struct pnode *n,
     sreq_free(w, s);
 }
 
-/* A request without noreply, as the backend must see it. */
+/* The request as the backend must see it: composed, without noreply. */
 static struct str
-strip_noreply(struct worker *w, const struct proto_req *req, struct str raw)
+compose(struct worker *w, const struct proto_req *req)
 {
-    struct proto_req copy;
+    struct proto_req copy = *req;
 
-    if (!req->noreply) {
-        return raw;
-    }
-    copy = *req;
     copy.noreply = false;
     buf_clear(&w->scratch);
     if (!proto_compose_req(&w->scratch, &copy)) {
@@ -104,12 +108,12 @@ strip_noreply(struct worker *w, const struct proto_req *req, struct str raw)
 
 static void
 route_key(struct worker *w, uint32_t affinity, struct preq *r,
-    const struct proto_req *req, struct str raw)
+    const struct proto_req *req)
 {
     struct pnode *n;
     struct str out;
     uint32_t idx;
-    char why[320];
+    char why[PROXY_WHY_MAX];
     bool down;
 
     n = owner_of(w, req->key, &idx, why, sizeof(why), &down);
@@ -119,7 +123,7 @@ route_key(struct worker *w, uint32_t affinity, struct preq *r,
         }
         return;
     }
-    out = strip_noreply(w, req, raw);
+    out = compose(w, req);
     if (out.ptr == NULL) {
         if (r != NULL) {
             reply_fail(r, "out of memory");
@@ -159,18 +163,17 @@ grow_keys(struct worker *w, size_t n)
 /*
  * Fill w->keys and w->owners; returns false with *why set if a key has no
  * usable owner (and, with --miss-when-down, marks down owners as
- * RING_NO_NODE instead: their keys are misses). *same: one owner for all.
+ * RING_NO_NODE instead: their keys are misses).
  */
 static bool
 collect_owners(struct worker *w, const struct proto_req *req, char *why,
-    size_t whylen, bool *same)
+    size_t whylen)
 {
     struct proto_key_iter it;
     struct str key;
     uint32_t i = 0, idx;
     bool down;
 
-    *same = true;
     proto_keys_begin(req, &it);
     while (proto_keys_next(&it, &key)) {
         if (owner_of(w, key, &idx, why, whylen, &down) == NULL) {
@@ -181,41 +184,43 @@ collect_owners(struct worker *w, const struct proto_req *req, char *why,
         }
         w->keys[i] = key;
         w->owners[i] = idx;
-        if (i > 0 && idx != w->owners[0]) {
-            *same = false;
-        }
         i++;
     }
     return true;
 }
 
+/* The length of "<cmd>[ <exptime>]", the head of every backend line. */
+static size_t
+retrieval_head(struct worker *w, const struct proto_req *req)
+{
+    buf_clear(&w->scratch);
+    if (!proto_compose_retrieval(&w->scratch, req->cmd, req->exptime, NULL,
+        0)) {
+        return 0;
+    }
+    return w->scratch.len - 2;
+}
+
 static void
-route_multi(struct worker *w, uint32_t affinity, struct preq *r,
+send_multi(struct worker *w, uint32_t affinity, struct preq *r,
     const struct proto_req *req)
 {
-    size_t i, nsubs;
+    size_t i, nsubs = mget_nsubs(r->mg);
 
-    r->kind = PREQ_MULTI;
-    r->mg = mget_create(w->keys, w->owners, req->nkeys);
-    if (r->mg == NULL) {
-        reply_fail(r, "out of memory");
-        return;
-    }
-    nsubs = mget_nsubs(r->mg);
     r->pending = (uint32_t)nsubs;
     for (i = 0; i < nsubs; i++) {
-        const struct str *keys;
-        size_t nk = mget_sub_keys(r->mg, i, &keys);
+        size_t nk = mget_sub_keys(r->mg, i, w->keys, w->keys_cap);
         uint32_t owner = mget_sub_owner(r->mg, i);
-        struct sreq tmp = { .sub = (uint32_t)i };
+        struct sreq tmp = { .sub = (uint32_t)i, .cmd = req->cmd };
 
         if (owner == RING_NO_NODE) {
-            reply_sub_end(r, &tmp);     /* down, --miss-when-down */
+            mget_sub_done(r->mg, i);    /* down, --miss-when-down */
+            reply_sub_end(r, &tmp);
             continue;
         }
         buf_clear(&w->scratch);
         if (!proto_compose_retrieval(&w->scratch, req->cmd, req->exptime,
-            keys, nk)) {
+            w->keys, nk)) {
             reply_sub_fail(r, &tmp, "out of memory");
             continue;
         }
@@ -224,12 +229,17 @@ route_multi(struct worker *w, uint32_t affinity, struct preq *r,
     }
 }
 
+/*
+ * get gets gat gats: every key to its owner, each distinct key once, in
+ * lines a stock memcached accepts; the values come back in key order,
+ * one per occurrence, as memcached answers "get a a".
+ */
 static void
 route_get(struct worker *w, uint32_t affinity, struct preq *r,
-    const struct proto_req *req, struct str raw)
+    const struct proto_req *req)
 {
-    char why[320];
-    bool same;
+    char why[PROXY_WHY_MAX];
+    size_t head;
 
     CTR_ADD(&w->st.cmd_get, req->nkeys);
     if (req->cmd == PROTO_CMD_GAT || req->cmd == PROTO_CMD_GATS) {
@@ -244,22 +254,19 @@ route_get(struct worker *w, uint32_t affinity, struct preq *r,
         reply_fail(r, "out of memory");
         return;
     }
-    if (!collect_owners(w, req, why, sizeof(why), &same)) {
+    if (!collect_owners(w, req, why, sizeof(why))) {
         reply_fail(r, why);
         return;
     }
-    if (!same) {
-        route_multi(w, affinity, r, req);
+    head = retrieval_head(w, req);
+    r->kind = PREQ_MULTI;
+    r->mg = head == 0 ? NULL : mget_create(w->keys, w->owners, req->nkeys,
+        head, PROXY_BACKEND_LINE_MAX);
+    if (r->mg == NULL) {
+        reply_fail(r, "out of memory");
         return;
     }
-    if (w->owners[0] == RING_NO_NODE) {
-        reply_text(r, proto_reply_str(PROTO_REPLY_END));
-        return;
-    }
-    /* One owner: the request goes as it came, the reply comes back as is. */
-    r->pending = 1;
-    send_sub(w, affinity, w->ring->nodes[w->owners[0]], r, req->cmd, 0,
-        raw.ptr, raw.len);
+    send_multi(w, affinity, r, req);
 }
 
 static void
@@ -303,27 +310,39 @@ void
 route_too_large(struct worker *w, uint32_t affinity,
     const struct proto_req *req)
 {
+    char kbuf[PROTO_META_KEY_MAX], why[PROXY_WHY_MAX];
     struct pnode *n;
     uint32_t idx;
-    char why[320];
-    bool down;
+    bool down, ok;
 
-    if (req->err != PROTO_REPLY_TOO_LARGE || req->cmd != PROTO_CMD_SET ||
-        req->key.len == 0) {
+    if (req->err != PROTO_REPLY_TOO_LARGE || req->key.len == 0 ||
+        (req->cmd != PROTO_CMD_SET && req->cmd != PROTO_CMD_MS)) {
         return;
     }
-    n = owner_of(w, req->key, &idx, why, sizeof(why), &down);
+    n = owner_of(w, req->cmd == PROTO_CMD_MS ? proto_meta_key(req, kbuf) :
+        req->key, &idx, why, sizeof(why), &down);
+    if (n == NULL) {
+        return;
+    }
     buf_clear(&w->scratch);
-    if (n != NULL && buf_printf(&w->scratch, "delete %.*s\r\n",
-        (int)req->key.len, req->key.ptr)) {
-        send_sub(w, affinity, n, NULL, PROTO_CMD_DELETE, 0,
-            buf_head(&w->scratch), w->scratch.len);
+    if (req->cmd == PROTO_CMD_SET) {
+        ok = buf_printf(&w->scratch, "delete %.*s\r\n", (int)req->key.len,
+            req->key.ptr);
+    } else {
+        ok = buf_printf(&w->scratch, "md %.*s%s\r\n", (int)req->key.len,
+            req->key.ptr, proto_meta_has(req, 'b') ? " b" : "");
+    }
+    if (ok) {
+        send_sub(w, affinity, n, NULL, req->cmd == PROTO_CMD_SET ?
+            PROTO_CMD_DELETE : PROTO_CMD_MD, 0, buf_head(&w->scratch),
+            w->scratch.len);
     }
 }
 
-/* A meta request without its q flag word (the proxy applies q itself). */
+/* A meta request composed from its parsed form, without its q flag word
+ * (the proxy applies q itself). */
 static struct str
-strip_quiet(struct worker *w, const struct proto_req *req)
+compose_meta(struct worker *w, const struct proto_req *req)
 {
     struct proto_key_iter it;
     struct str word;
@@ -353,10 +372,11 @@ strip_quiet(struct worker *w, const struct proto_req *req)
 /* mg ms md ma me: to the node of the key (base64-decoded with b). */
 static void
 route_meta(struct worker *w, uint32_t affinity, struct preq *r,
-    const struct proto_req *req, struct str raw)
+    const struct proto_req *req)
 {
     char kbuf[PROTO_META_KEY_MAX], why[320];
-    struct str key = proto_meta_key(req, kbuf), out = raw;
+    struct str key = proto_meta_key(req, kbuf), out, word;
+    struct proto_key_iter it;
     struct pnode *n;
     uint32_t idx;
     bool down;
@@ -371,46 +391,54 @@ route_meta(struct worker *w, uint32_t affinity, struct preq *r,
         reply_fail(r, why);
         return;
     }
-    if (proto_meta_has(req, 'q')) {
-        out = strip_quiet(w, req);
-    }
+    out = compose_meta(w, req);
     if (out.ptr == NULL) {
         reply_fail(r, "out of memory");
         return;
     }
     r->quiet = proto_meta_has(req, 'q');
+    r->meta = true;
+    memcpy(r->mkey, key.ptr, key.len);
+    r->mkey_len = (uint8_t)key.len;
+    proto_meta_begin(req, &it);
+    while (proto_keys_next(&it, &word)) {
+        if (word.ptr[0] == 'O' && word.len <= sizeof(r->opaque)) {
+            memcpy(r->opaque, word.ptr, word.len);
+            r->opaque_len = (uint8_t)word.len;
+        }
+    }
     r->pending = 1;
     send_sub(w, affinity, n, r, req->cmd, 0, out.ptr, out.len);
 }
 
 void
 route_request(struct worker *w, uint32_t affinity, struct preq *r,
-    const struct proto_req *req, struct str raw)
+    const struct proto_req *req)
 {
     if (proto_cmd_is_retrieval(req->cmd)) {
-        route_get(w, affinity, r, req, raw);
+        route_get(w, affinity, r, req);
         return;
     }
     if (proto_cmd_is_storage(req->cmd)) {
         CTR_ADD(&w->st.cmd_set, 1);
-        route_key(w, affinity, r, req, raw);
+        route_key(w, affinity, r, req);
         return;
     }
     switch (req->cmd) {
     case PROTO_CMD_TOUCH:
         CTR_ADD(&w->st.cmd_touch, 1);
-        route_key(w, affinity, r, req, raw);
+        route_key(w, affinity, r, req);
         break;
     case PROTO_CMD_DELETE:
     case PROTO_CMD_INCR:
     case PROTO_CMD_DECR:
-        route_key(w, affinity, r, req, raw);
+        route_key(w, affinity, r, req);
         break;
     case PROTO_CMD_FLUSH_ALL:
         route_flush(w, affinity, r, req);
         break;
     default:
-        route_meta(w, affinity, r, req, raw);
+        route_meta(w, affinity, r, req);
         break;
     }
 }
