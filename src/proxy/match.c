@@ -163,7 +163,7 @@ proxy_meta_echo_ok(const struct proto_rsp *rsp, struct str key,
     while (proto_keys_next(&it, &word)) {
         switch (word.ptr[0]) {
         case 'k':
-            if (!b64 && raw_key_at(&it, word, key)) {
+            if (raw_key_at(&it, word, key)) {
                 break;
             }
             if (!key_echo_ok((struct str){ word.ptr + 1, word.len - 1 },
@@ -188,4 +188,31 @@ proxy_meta_echo_ok(const struct proto_rsp *rsp, struct str key,
         }
     }
     return true;
+}
+
+bool
+proxy_meta_line_ok(struct str line, struct str key, struct str opaque)
+{
+    struct proto_key_iter it = { line.ptr, line.ptr + line.len };
+    struct proto_rsp rsp;
+    struct str code, size;
+    uint64_t n = 0;
+
+    memset(&rsp, 0, sizeof(rsp));
+    if (!proto_keys_next(&it, &code) || code.len != 2) {
+        return true;    /* not a meta reply line: the parser decides */
+    }
+    rsp.type = PROTO_RSP_HD;
+    if (memcmp(code.ptr, "VA", 2) == 0) {
+        if (!proto_keys_next(&it, &size) || !util_parse_u64(size, &n)) {
+            return true;
+        }
+        rsp.type = PROTO_RSP_VA;
+        rsp.data.len = (size_t)n;
+    } else if (memcmp(code.ptr, "ME", 2) == 0) {
+        rsp.type = PROTO_RSP_ME;
+    }
+    rsp.text.ptr = it.pos;
+    rsp.text.len = (size_t)(it.end - it.pos);
+    return proxy_meta_echo_ok(&rsp, key, opaque);
 }

@@ -155,6 +155,13 @@ bool proxy_quiet_hides(enum proto_cmd cmd, enum proto_rsp_type t);
  */
 bool proxy_meta_echo_ok(const struct proto_rsp *rsp, struct str key,
     struct str opaque);
+/*
+ * The same check on a meta reply's first line alone (without "\r\n"),
+ * before its data block is read: an echo can end the line early, and
+ * what follows must then never be parsed as framing. True for lines
+ * that are not meta replies (the parser judges those).
+ */
+bool proxy_meta_line_ok(struct str line, struct str key, struct str opaque);
 
 /* ---- latency histogram (hist.c) ------------------------------------------ */
 
@@ -495,6 +502,9 @@ enum reply_status {
  */
 enum reply_status reply_element(struct sreq *s, const struct proto_rsp *rsp,
     struct str raw);
+/* For the head of a backend's queue: may `line`, the first line of the
+ * next element, answer s? False: a foreign echo (REPLY_FOREIGN). */
+bool reply_line_ok(const struct sreq *s, struct str line);
 /* Sub-request s is complete; when it was the last, the reply is finished
  * and sent in its turn (r may be freed: do not touch it after). s may
  * be NULL except for flush_all. */

@@ -145,6 +145,16 @@ single_element(struct preq *r, const struct proto_rsp *rsp, struct str raw)
     return REPLY_END;
 }
 
+bool
+reply_line_ok(const struct sreq *s, struct str line)
+{
+    const struct preq *r = s->preq;
+
+    return r == NULL || !r->meta || proxy_meta_line_ok(line,
+        (struct str){ r->mkey, r->mkey_len },
+        (struct str){ r->opaque, r->opaque_len });
+}
+
 enum reply_status
 reply_element(struct sreq *s, const struct proto_rsp *rsp, struct str raw)
 {
