@@ -178,6 +178,21 @@ client_overflow(struct client *cl)
 }
 
 /*
+ * NOTE(proxy): head-of-line blocking. A backend connection is shared by
+ * every client of the worker, so a client that does not read must never
+ * make the proxy stop reading a backend: that would stall every other
+ * client on the connection. Replies whose turn has not come (a later
+ * request's, or a later key's of a multi-get) are held instead, counted
+ * per client with the bytes on its socket (client_queued) and bounded by
+ * client_output_limit: past soft, the client's requests are not read and
+ * nothing more is queued on its socket (values wait as blobs, shared by
+ * every occurrence of a key); past hard, it is disconnected and all that
+ * was held for it dropped. One client thus costs at most its hard limit
+ * plus what its in-flight backend replies bring, and no backend
+ * connection is ever paused. A value is held whole (at most
+ * item_size_max): it is assembled once in the backend's input buffer and
+ * from there copied once, into a blob the client's socket references.
+ *
  * Write what r has ready, in order. True when r's reply is complete (it
  * may leave the FIFO); false when it waits for a backend or for room.
  */
@@ -225,9 +240,9 @@ emit(struct client *cl, struct preq *r)
     }
 }
 
-/* Send what is ready at the head of the queue, in order. */
-void
-client_flush(struct client *cl)
+/* One pass over the head of the queue: send what is ready, in order. */
+static void
+flush_once(struct client *cl)
 {
     struct preq *r;
     bool ok = true;
@@ -250,14 +265,33 @@ client_flush(struct client *cl)
             preq_detach(cl, r);
         }
     }
-    if (cl->state == CLIENT_QUITTING) {
-        return;
-    }
-    if (client_queued(cl) > cl->w->ring->set.out_hard) {
+    if (cl->state != CLIENT_QUITTING &&
+        client_queued(cl) > cl->w->ring->set.out_hard) {
         client_overflow(cl);
+    }
+}
+
+/*
+ * NOTE(proxy): net_conn_flush() inside emit() may call on_drain, which
+ * flushes again: a nested call only asks the running one to go round
+ * once more, so a preq is never emitted or freed under its emitter.
+ */
+void
+client_flush(struct client *cl)
+{
+    if (cl->flushing) {
+        cl->flush_again = true;
         return;
     }
-    maybe_resume(cl);
+    cl->flushing = true;
+    do {
+        cl->flush_again = false;
+        flush_once(cl);
+    } while (cl->flush_again && cl->state != CLIENT_QUITTING);
+    cl->flushing = false;
+    if (cl->state != CLIENT_QUITTING) {
+        maybe_resume(cl);
+    }
 }
 
 /* A reply made by the proxy itself, in its place in the order. */

@@ -350,6 +350,8 @@ struct client {
     size_t seen;
     enum client_state state;
     bool busy;                  /* inside process(): no re-entry */
+    bool flushing;              /* inside client_flush(): no re-entry */
+    bool flush_again;
     struct client *prev;
     struct client *next;
 };
