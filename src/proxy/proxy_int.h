@@ -118,9 +118,10 @@ enum mget_status {
 enum mget_status mget_value(struct mget *m, size_t sub, struct str key,
     struct pblob *val);
 /* Would a VALUE for `key` from sub-request `sub` be the next (and only)
- * occurrence to hand out? Then the caller may send it at once and give
- * mget_value() NULL: mget_next() passes over it. */
+ * occurrence to hand out? Then the caller may send it at once and call
+ * mget_value_sent() instead of mget_value(): it is handed out already. */
 bool mget_value_is_next(const struct mget *m, size_t sub, struct str key);
+enum mget_status mget_value_sent(struct mget *m, size_t sub, struct str key);
 /* Sub-request `sub` ended (END, or its node is down with
  * --miss-when-down): its keys not answered are misses. */
 void mget_sub_done(struct mget *m, size_t sub);

@@ -114,7 +114,7 @@ multi_element(struct preq *r, struct sreq *s, const struct proto_rsp *rsp,
     /* Its turn has come: straight to the client, nothing to hold. */
     if (mget_value_is_next(r->mg, s->sub, rsp->key) &&
         client_send_now(r, raw)) {
-        (void)mget_value(r->mg, s->sub, rsp->key, NULL);
+        (void)mget_value_sent(r->mg, s->sub, rsp->key);
         return REPLY_MORE;
     }
     v = keep(r, raw, &oom);
