@@ -512,9 +512,11 @@ enum reply_status {
  */
 enum reply_status reply_element(struct sreq *s, const struct proto_rsp *rsp,
     struct str raw);
-/* For the head of a backend's queue: may `line`, the first line of the
- * next element, answer s? False: a foreign echo (REPLY_FOREIGN). */
-bool reply_line_ok(const struct sreq *s, struct str line);
+/* For the head of a backend's queue: may the first line of p[0..len),
+ * the next element, answer s? Checked before the element is parsed
+ * whole (a meta echo can end its line early). False: a foreign echo
+ * (as REPLY_FOREIGN); true too while the line is incomplete. */
+bool reply_head_ok(const struct sreq *s, const char *p, size_t len);
 /* Sub-request s is complete; when it was the last, the reply is finished
  * and sent in its turn (r may be freed: do not touch it after). s may
  * be NULL except for flush_all. */
