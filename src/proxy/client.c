@@ -124,7 +124,7 @@ client_send_now(struct preq *r, struct str raw)
     struct client *cl = r->cl;
 
     if (cl == NULL || cl->head != r || cl->flushing || r->failed ||
-        (r->kind == PREQ_MULTI && !r->streaming) ||
+        (r->kind == PREQ_MULTI && !r->streaming && mget_nsubs(r->mg) > 1) ||
         cl->state == CLIENT_QUITTING || raw.len >= CLIENT_REF_MIN ||
         net_conn_out_pending(cl->conn) > cl->w->ring->set.out_soft) {
         return false;
