@@ -33,7 +33,7 @@ worker_stop(struct net_loop *l, unsigned idx, void *arg)
 
     (void)l;
     backend_close_all(w);
-    pring_release(w->ring);
+    pring_unref(w->ring);
     w->ring = NULL;
 }
 
@@ -109,10 +109,9 @@ first_ring(struct proxy *p)
         log_error("%s: cannot build the ring", p->conf_path);
         goto out;
     }
-    r->refs = (int)p->nworkers + 1;
-    p->cur = r;
+    p->cur = r;                     /* the reference pring_build gave */
     for (k = 0; k < p->nworkers; k++) {
-        p->workers[k].ring = r;
+        p->workers[k].ring = pring_ref(r);
     }
 out:
     free(nodes);
@@ -183,6 +182,13 @@ proxy_fini(struct proxy *p)
     struct pnode *n, *next;
     unsigned i;
 
+    /* Teardown order: probes first (their callbacks may still run while
+     * the main loop is destroyed, and must find nothing to do; so must a
+     * queued health_node_down), then the server and its loops, then the
+     * nodes, which nothing refers to any more. */
+    for (n = p->all; n != NULL; n = n->all_next) {
+        health_stop(n);
+    }
     net_server_destroy(p->srv);
     for (n = p->all; n != NULL; n = next) {
         next = n->all_next;
@@ -194,7 +200,7 @@ proxy_fini(struct proxy *p)
     for (i = 0; p->workers != NULL && i < p->nworkers; i++) {
         struct worker *w = &p->workers[i];
 
-        pring_release(w->ring);     /* a swap queued at the end, or setup
+        pring_unref(w->ring);       /* a swap queued at the end, or setup
                                      * failed before the threads ran */
         while (w->free_sreqs != NULL) {
             struct sreq *s = w->free_sreqs;
@@ -207,7 +213,7 @@ proxy_fini(struct proxy *p)
         free(w->owners);
         buf_fini(&w->scratch);
     }
-    pring_release(p->cur);
+    pring_unref(p->cur);
     free(p->workers);
     ring_config_fini(&p->cfg);
     pthread_mutex_destroy(&p->mu);

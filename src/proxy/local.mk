@@ -37,7 +37,8 @@ PROXY_PY_TESTS = \
     tests/integration/test_proxy_placement.py \
     tests/integration/test_proxy_faults.py \
     tests/integration/test_proxy_reload.py \
-    tests/integration/test_proxy_meta.py
+    tests/integration/test_proxy_meta.py \
+    tests/integration/test_proxy_reload_storm.py
 TESTS += $(PROXY_PY_TESTS)
 EXTRA_DIST += $(PROXY_PY_TESTS) tests/integration/proxy_harness.py
 

@@ -124,6 +124,28 @@ struct pnode_ctr {
 
 struct proxy;
 
+/*
+ * Probing of a node marked down. Main thread only; health.c owns it from
+ * the first health_node_down() to health_stop(), which is the one place
+ * that tears it down: it detaches the probe in flight (its connection's
+ * data becomes NULL, so its callbacks, which run later, touch nothing)
+ * and only then frees the timers.
+ */
+struct phealth {
+    struct net_timer *retry;    /* fires the next probe */
+    struct net_timer *deadline; /* bounds the probe in flight */
+    struct net_conn *conn;      /* the probe in flight, or NULL */
+    uint32_t backoff_ms;
+    bool stopped;               /* removed or exiting: never probe again */
+};
+
+/*
+ * NOTE(proxy): a pnode lives from pnode_create() until proxy_fini(), after
+ * every thread stopped; removal by a reload only marks it (`removed`,
+ * health_stop()). Workers keep plain pointers to it in sub-requests and
+ * backend connections that outlive the ring that named it, so it must
+ * never be freed earlier. Its slot (id) is never reused.
+ */
 struct pnode {
     struct proxy *p;
     uint32_t id;                /* slot: index of the workers' wnode */
@@ -134,11 +156,7 @@ struct pnode {
     uint32_t fails;             /* consecutive failures, atomic */
     bool removed;               /* atomic: left the configuration */
     struct pnode_ctr *ctr;      /* [nworkers] */
-    /* Main thread only: probing while down. */
-    struct net_timer *probe_timer;
-    struct net_timer *probe_deadline;
-    struct net_conn *probe_conn;
-    uint32_t backoff_ms;
+    struct phealth health;      /* main thread only */
     uint64_t downs;             /* atomic: times marked down */
     struct pnode *all_next;
 };
@@ -164,7 +182,9 @@ struct pring {
     struct psettings set;
     struct proto_limits lim;
     uint64_t gen;
-    int refs;                   /* atomic: holders (workers + main) */
+    int refs;                   /* atomic, pring_ref()/pring_unref() only:
+                                 * the main thread's p->cur and each
+                                 * worker's w->ring */
 };
 
 /* ---- worker side --------------------------------------------------------- */
@@ -343,10 +363,15 @@ struct pnode *pnode_create(struct proxy *p, const struct ring_config_node *cn);
  * the caller. NULL if the ring cannot be built. Allocates (xmalloc). */
 struct pring *pring_build(struct proxy *p, const struct ring_config *c,
     struct pnode **nodes);
+/* Take one more reference to r (held by the caller); returns r. Any
+ * thread. */
+struct pring *pring_ref(struct pring *r);
 /* Drop one reference; the last frees. Any thread; NULL is a no-op. */
-void pring_release(struct pring *r);
-/* Make `r` (the caller's reference) current: every worker switches to it
- * on its next loop iteration and drains nodes r no longer has. */
+void pring_unref(struct pring *r);
+/* Make `r` current, taking over the caller's reference as p->cur: every
+ * worker gets a reference of its own and switches to r on its next loop
+ * iteration, draining nodes r no longer has; the previous p->cur is
+ * dropped. */
 void pring_publish(struct proxy *p, struct pring *r);
 
 /* ---- backend.c: backend connections (worker thread) ---------------------- */
@@ -404,9 +429,12 @@ bool admin_command(struct worker *w, struct str line, struct buf *out);
 
 /* ---- health.c: down nodes (main thread) ---------------------------------- */
 
-/* net_loop_call() from a worker: node `arg` was marked down; probe it. */
+/* net_loop_call() from a worker: node `arg` was marked down; probe it
+ * (nothing once health_stop() ran for it). */
 void health_node_down(struct net_loop *l, void *arg);
-/* Stop probing n (it left the configuration). */
+/* Stop probing n for good (it left the configuration, or the proxy is
+ * exiting): detach a probe in flight, then free the timers. Idempotent.
+ * n itself stays valid (see struct pnode). */
 void health_stop(struct pnode *n);
 
 /* ---- reload.c: configuration (main thread) ------------------------------- */
