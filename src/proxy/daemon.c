@@ -238,6 +238,34 @@ announce(struct proxy *p)
         p->cur->n, p->nworkers);
 }
 
+/*
+ * NOTE(proxy): descriptors are reserved for twice the configured nodes,
+ * so that a reload that replaces every node, whose old connections stay
+ * open while they drain, fits in what was reserved at start; reload.c
+ * checks (and raises) again for larger changes.
+ */
+static bool
+reserve_descriptors(struct proxy *p)
+{
+    struct fd_need d;
+    char why[512];
+
+    p->client_limit = p->cfg.client_limit;
+    fd_need_compute(&d, p->client_limit, p->nworkers,
+        p->cfg.backend_connections, 2 * p->cfg.nnodes, p->cfg.nlisten);
+    switch (fd_reserve(&d, why, sizeof(why))) {
+    case FD_TOO_FEW:
+        log_error("cannot start: %s", why);
+        return false;
+    case FD_RAISED:
+        log_info("%s", why);
+        break;
+    case FD_OK:
+        break;
+    }
+    return true;
+}
+
 static bool
 setup(struct proxy *p)
 {
@@ -247,7 +275,7 @@ setup(struct proxy *p)
         return false;
     }
     make_workers(p);
-    if (!first_ring(p) || !make_server(p) || !open_listeners(p)) {
+    if (!reserve_descriptors(p) || !first_ring(p) || !make_server(p) || !open_listeners(p)) {
         return false;
     }
     if (net_server_start(p->srv) != NET_OK) {

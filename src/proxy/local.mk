@@ -7,6 +7,7 @@ libproxy_a_SOURCES = \
     src/proxy/backend.c \
     src/proxy/client.c \
     src/proxy/daemon.c \
+    src/proxy/fdlimit.c \
     src/proxy/health.c \
     src/proxy/hist.c \
     src/proxy/match.c \
@@ -38,7 +39,8 @@ PROXY_PY_TESTS = \
     tests/integration/test_proxy_faults.py \
     tests/integration/test_proxy_reload.py \
     tests/integration/test_proxy_meta.py \
-    tests/integration/test_proxy_reload_storm.py
+    tests/integration/test_proxy_reload_storm.py \
+    tests/integration/test_proxy_limits.py
 TESTS += $(PROXY_PY_TESTS)
 EXTRA_DIST += $(PROXY_PY_TESTS) tests/integration/proxy_harness.py
 

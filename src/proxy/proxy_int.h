@@ -338,6 +338,7 @@ struct proxy {
     uint32_t nslots;
     struct pnode *all;
     uint64_t started;
+    uint32_t client_limit;      /* as started (a reload does not change it) */
     uint64_t gen;
     struct ring_config cfg;     /* the running configuration */
     pthread_mutex_t mu;         /* guards `report` and shutdown state */
@@ -436,6 +437,34 @@ void health_node_down(struct net_loop *l, void *arg);
  * exiting): detach a probe in flight, then free the timers. Idempotent.
  * n itself stays valid (see struct pnode). */
 void health_stop(struct pnode *n);
+
+/* ---- fdlimit.c: descriptors (main thread) -------------------------------- */
+
+/* Descriptors the proxy may hold at once, by kind (see ringproxy(8),
+ * DESCRIPTORS). */
+struct fd_need {
+    uint64_t clients;           /* client_limit */
+    uint64_t backends;          /* threads x conns per node x nodes */
+    uint64_t probes;            /* one per node */
+    uint64_t fixed;             /* event loops, listeners, slack */
+    uint64_t total;
+};
+
+/* What `nodes` nodes with `conns_per_node` connections from each of
+ * `threads` workers, `client_limit` clients and `nlisten` listeners need.
+ * Pure. */
+void fd_need_compute(struct fd_need *d, uint32_t client_limit,
+    unsigned threads, uint32_t conns_per_node, size_t nodes, size_t nlisten);
+
+enum fd_result {
+    FD_OK = 0,                  /* the soft limit already covers it */
+    FD_RAISED,                  /* raised the soft limit (why: a note) */
+    FD_TOO_FEW,                 /* cannot: why names the numbers */
+};
+
+/* Make the soft RLIMIT_NOFILE cover d->total, up to the hard limit. The
+ * message (FD_RAISED, FD_TOO_FEW) goes into why[len]. Never lowers it. */
+enum fd_result fd_reserve(const struct fd_need *d, char *why, size_t len);
 
 /* ---- reload.c: configuration (main thread) ------------------------------- */
 

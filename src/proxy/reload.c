@@ -214,6 +214,33 @@ report(struct proxy *p, const struct reload_report *rep)
     }
 }
 
+/* Descriptors while both configurations' connections may be open: the
+ * old nodes' until they drain, and the new ones'. */
+static bool
+reserve_descriptors(struct proxy *p, const struct ring_config *c)
+{
+    struct fd_need d;
+    uint32_t conns = p->cur->set.backend_connections;
+    char why[512];
+
+    if (c->backend_connections > conns) {
+        conns = c->backend_connections;
+    }
+    fd_need_compute(&d, p->client_limit, p->nworkers, conns,
+        p->cur->n + c->nnodes, p->cfg.nlisten);
+    switch (fd_reserve(&d, why, sizeof(why))) {
+    case FD_TOO_FEW:
+        reject(p, why);
+        return false;
+    case FD_RAISED:
+        log_info("reload: %s", why);
+        break;
+    case FD_OK:
+        break;
+    }
+    return true;
+}
+
 void
 reload_run(struct proxy *p)
 {
@@ -230,6 +257,10 @@ reload_run(struct proxy *p)
         goto ready;
     }
     (void)config_apply_opts(p->opts, &c);   /* -l was checked at start */
+    if (!reserve_descriptors(p, &c)) {
+        ring_config_fini(&c);
+        goto ready;
+    }
     if (!pnode_slot_available(p, c.nnodes) ||
         (nodes = map_nodes(p, &c)) == NULL) {
         reject(p, "cannot set up the new nodes (see above)");

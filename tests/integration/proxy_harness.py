@@ -98,7 +98,7 @@ class Cluster:
 
     def __init__(self, n=3, kind="memcached", conf_extra="", threads=2,
                  weights=None, ports=None, fakes=(), proxy_args=(),
-                 mode="v1"):
+                 mode="v1", wrap=()):
         self.tmp = tempfile.TemporaryDirectory(prefix="ringproxy-test-")
         self.nodes = []
         self.fakes = []
@@ -119,7 +119,8 @@ class Cluster:
             self.conf = os.path.join(self.tmp.name, "ringproxy.conf")
             self.conf_extra = conf_extra
             self.write_conf()
-            self.proxy = harness.Server(
+            # `wrap`: a command line prefix (prlimit ... --).
+            self.proxy = harness.Server(list(wrap) +
                 [harness.binary("ringproxy"), "-c", self.conf, "-t",
                  str(threads), "-l", "127.0.0.1:{port}"] + list(proxy_args))
         except BaseException:
