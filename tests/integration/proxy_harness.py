@@ -109,8 +109,10 @@ class Cluster:
             for i in range(n):
                 self.nodes.append(self.start_node(
                     ports[i] if ports else None))
+            # A fake is a FakeNode mode, or a server object of its own
+            # (fakebackend.FakeBackend): anything with .port and .close().
             for f in fakes:
-                self.fakes.append(FakeNode(f))
+                self.fakes.append(f if hasattr(f, "port") else FakeNode(f))
             self.weights = weights or [1] * (n + len(fakes))
             # ketama: unnamed nodes, as twemproxy names them (host:port).
             self.names = ["n%d" % i for i in range(n + len(fakes))] \
