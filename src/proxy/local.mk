@@ -14,6 +14,8 @@ libproxy_a_SOURCES = \
     src/proxy/mget.c \
     src/proxy/opts.c \
     src/proxy/pring.c \
+    src/proxy/reply.c \
+    src/proxy/route.c \
     src/proxy/reload.c
 
 bin_PROGRAMS += ringproxy
@@ -39,10 +41,13 @@ PROXY_PY_TESTS = \
     tests/integration/test_proxy_faults.py \
     tests/integration/test_proxy_reload.py \
     tests/integration/test_proxy_meta.py \
+    tests/integration/test_proxy_isolation.py \
     tests/integration/test_proxy_reload_storm.py \
-    tests/integration/test_proxy_limits.py
+    tests/integration/test_proxy_limits.py \
+    tests/integration/test_proxy_hostile.py
 TESTS += $(PROXY_PY_TESTS)
-EXTRA_DIST += $(PROXY_PY_TESTS) tests/integration/proxy_harness.py
+EXTRA_DIST += $(PROXY_PY_TESTS) tests/integration/proxy_harness.py \
+    tests/integration/fakebackend.py
 
 dist_man_MANS += man/ringproxy.8
 EXTRA_DIST += tools/systemd/ringproxy.service

@@ -26,6 +26,9 @@ psettings_from(struct psettings *s, const struct ring_config *c)
     s->backend_connections = c->backend_connections > 0 ?
         c->backend_connections : 1;
     s->item_size_max = c->item_size_max;
+    s->out_soft = c->client_out_soft;
+    s->out_hard = c->client_out_hard;
+    s->idle_ms = c->idle_timeout_ms;
 }
 
 bool

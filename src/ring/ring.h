@@ -209,7 +209,8 @@ struct ring_config_node {
  * no hash tag, connect_timeout 1000 ms, request_timeout 2000 ms,
  * failure_policy fail-fast, failure_limit 3, retry_timeout 1000 ms,
  * retry_max 30000 ms, backend_connections 1, client_limit 4096,
- * idle_timeout 0 (none), backlog 1024, item_size_max 1 MiB.
+ * idle_timeout 0 (none), backlog 1024, item_size_max 1 MiB,
+ * client_output_limit 8 MiB 32 MiB.
  */
 struct ring_config {
     struct ring_addr *listen;
@@ -227,6 +228,8 @@ struct ring_config {
     uint32_t idle_timeout_ms;     /* close idle clients; 0 = never */
     uint32_t backlog;             /* listen(2) backlog */
     uint32_t item_size_max;       /* largest value accepted, bytes */
+    uint32_t client_out_soft;     /* reply bytes queued to one client: */
+    uint32_t client_out_hard;     /* stop reading it / disconnect it */
     struct ring_config_node *nodes;
     size_t nnodes;
 };

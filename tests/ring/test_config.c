@@ -33,6 +33,7 @@ Test(ring_config, full_file)
         "idle_timeout 0\n"
         "backlog 511\n"
         "item_size_max 2m\n"
+        "client_output_limit 1m 64m\n"
         "\n"
         "node a 10.0.0.1:11211 2\n"
         "node - 10.0.0.2:11211\n"
@@ -64,10 +65,12 @@ Test(ring_config, full_file)
     cr_assert_eq(c.idle_timeout_ms, 0);
     cr_assert_eq(c.backlog, 511);
     cr_assert_eq(c.item_size_max, 2 * 1024 * 1024);
+    cr_assert_eq(c.client_out_soft, 1024 * 1024);
+    cr_assert_eq(c.client_out_hard, 64 * 1024 * 1024);
     cr_assert_eq(c.nnodes, 4);
     cr_assert_str_eq(c.nodes[0].name, "a");
     cr_assert_eq(c.nodes[0].weight, 2);
-    cr_assert_eq(c.nodes[0].line, 19);
+    cr_assert_eq(c.nodes[0].line, 20);
     cr_assert_str_eq(c.nodes[1].name, "10.0.0.2"); /* ketama, port 11211 */
     cr_assert_not(c.nodes[1].name_given);
     cr_assert_eq(c.nodes[1].weight, 1);
@@ -101,6 +104,8 @@ Test(ring_config, defaults)
     cr_assert_eq(c.failure_limit, 3);
     cr_assert_eq(c.backend_connections, 1);
     cr_assert_eq(c.item_size_max, 1024 * 1024);
+    cr_assert_eq(c.client_out_soft, 8 * 1024 * 1024);
+    cr_assert_eq(c.client_out_hard, 32 * 1024 * 1024);
     cr_assert_str_eq(c.nodes[0].name, "127.0.0.1:11211"); /* v1 keeps port */
     ring_config_fini(&c);
 }
@@ -133,6 +138,12 @@ Test(ring_config, every_error_names_file_and_line)
           "than 0" },
         { "item_size_max 12\n", "t.conf:1: item_size_max must be a size "
           "from 1k to 1024m, not '12'" },
+        { "client_output_limit 8m\n", "t.conf:1: client_output_limit "
+          "takes 2 arguments, not 1" },
+        { "client_output_limit 8m 2x\n", "t.conf:1: client_output_limit "
+          "must be a size from 1k to 1024m, not '2x'" },
+        { "client_output_limit 8m 1m\n", "t.conf:1: client_output_limit: "
+          "soft limit above the hard limit" },
         { "listen localhost\n", "t.conf:1: listen: expected host:port or "
           "an absolute unix socket path: 'localhost'" },
         { "listen a:1\nlisten a:1\n", "t.conf:2: listen address 'a:1' "
