@@ -266,6 +266,11 @@ reserve_descriptors(struct proxy *p)
     return true;
 }
 
+/*
+ * NOTE(proxy): SIGHUP is watched before any socket listens. Its default
+ * action kills the process, and whoever waits for the port to accept
+ * (systemd, a test, an operator's script) may reload at once.
+ */
 static bool
 setup(struct proxy *p)
 {
@@ -275,7 +280,7 @@ setup(struct proxy *p)
         return false;
     }
     make_workers(p);
-    if (!reserve_descriptors(p) || !first_ring(p) || !make_server(p) || !open_listeners(p)) {
+    if (!reserve_descriptors(p) || !first_ring(p) || !make_server(p)) {
         return false;
     }
     if (net_server_start(p->srv) != NET_OK) {
@@ -287,7 +292,7 @@ setup(struct proxy *p)
         log_error("cannot watch SIGHUP");
         return false;
     }
-    return true;
+    return open_listeners(p);
 }
 
 int
