@@ -295,15 +295,24 @@ class StockMemcachedLines(unittest.TestCase):
 class FakeBackends(unittest.TestCase):
     """Replies that cannot answer the request never reach the client."""
 
-    def expect_server_error(self, script, request, forbidden):
+    def expect_server_error(self, script, request, forbidden,
+                            asked=(), framing=True):
+        """`request` gets SERVER_ERROR; values are streamed, so some may
+        come first, but only of keys in `asked`, in that order, and never
+        holding `forbidden`. framing: the stream broke framing, so it
+        counts as a backend protocol error (a hang-up or a wait does
+        not)."""
         back = fb.FakeBackend(script)
         try:
             with FakeCluster(back) as cl, harness.Conn(cl.port) as c:
                 c.send(request)
                 values, end = read_reply(c)
-                self.assertEqual(values, [])
                 self.assertTrue(end.startswith(b"SERVER_ERROR "), end)
                 self.assertNotIn(forbidden, end)
+                keys = [k for k, _ in values]
+                self.assertEqual(keys, [k for k in asked if k in keys])
+                for _, v in values:
+                    self.assertNotIn(forbidden, v)
                 # The client's stream is in step: its next request is
                 # answered, by a fresh backend connection.
                 back.script = None
@@ -311,7 +320,8 @@ class FakeBackends(unittest.TestCase):
                 values, end = read_reply_after(c, "get ok\r\n")
                 self.assertEqual((values, end), ([(b"ok", b"fine")],
                                                  b"END\r\n"))
-                self.assertGreaterEqual(protocol_errors(cl, "n0"), 1)
+                if framing:
+                    self.assertGreaterEqual(protocol_errors(cl, "n0"), 1)
                 return cl
         finally:
             back.close()
@@ -326,12 +336,22 @@ class FakeBackends(unittest.TestCase):
         self.expect_server_error(
             lambda r: [b"VALUE b 0 1\r\nB\r\nVALUE a 0 1\r\nA\r\n"
                        b"VALUE zz 0 4\r\nEVIL\r\nEND\r\n"]
-            if r.cmd == "get" else None, b"get a b\r\n", b"EVIL")
+            if r.cmd == "get" else None, b"get a b\r\n", b"EVIL",
+            asked=[b"a", b"b"])
 
     def test_wrong_size(self):
+        # Shorter than the data: the terminator is missing at once.
+        self.expect_server_error(
+            lambda r: fb.wrong_size(r.keys[0], 2, b"EVIL")
+            if r.cmd == "get" else None, b"get k\r\n", b"EVIL")
+
+    def test_wrong_size_longer(self):
+        # Longer than the data: indistinguishable from a slow node until
+        # request_timeout; then the same SERVER_ERROR, never the bytes.
         self.expect_server_error(
             lambda r: fb.wrong_size(r.keys[0], 10, b"EVIL")
-            if r.cmd == "get" else None, b"get k\r\n", b"EVIL")
+            if r.cmd == "get" else None, b"get k\r\n", b"EVIL",
+            framing=False)
 
     def test_stray_line_before_the_reply(self):
         # STORED cannot answer a get: the stream is out of step, and the
@@ -343,7 +363,8 @@ class FakeBackends(unittest.TestCase):
     def test_close_mid_value(self):
         self.expect_server_error(
             lambda r: fb.close_mid_value(r.keys[0], 1000)
-            if r.cmd == "get" else None, b"get k\r\n", b"xxxx")
+            if r.cmd == "get" else None, b"get k\r\n", b"xxxx",
+            framing=False)
 
     def test_slow_drip_within_the_timeout(self):
         reply = b"VALUE k 0 5\r\nhello\r\nEND\r\n"
