@@ -209,6 +209,12 @@ health_stop(struct pnode *n)
     h->retry = h->deadline = NULL;
 }
 
+void
+health_start(struct pnode *n)
+{
+    n->health.stopped = false;
+}
+
 static const struct net_conn_ops probe_ops = {
     .on_read = probe_read,
     .on_close = probe_close,

@@ -31,12 +31,6 @@ psettings_from(struct psettings *s, const struct ring_config *c)
     s->idle_ms = c->idle_timeout_ms;
 }
 
-bool
-pnode_slot_available(const struct proxy *p, size_t n)
-{
-    return p->nslots + n <= PROXY_MAX_SLOTS;
-}
-
 /* Resolve a node address; NULL (with a log line) if it does not resolve.
  * Blocks on DNS: main thread, startup and reload only. */
 struct pnode *

@@ -211,7 +211,9 @@ struct phealth {
  * every thread stopped; removal by a reload only marks it (`removed`,
  * health_stop()). Workers keep plain pointers to it in sub-requests and
  * backend connections that outlive the ring that named it, so it must
- * never be freed earlier. Its slot (id) is never reused.
+ * never be freed earlier. Its slot (id) is reused only by itself: a
+ * reload that adds back a removed node (same name and address) takes
+ * the old pnode back (reload.c).
  */
 struct pnode {
     struct proxy *p;
@@ -434,8 +436,6 @@ extern const char proxy_version[];
 
 /* Copy the settings workers read from a configuration. */
 void psettings_from(struct psettings *s, const struct ring_config *c);
-/* True if `n` more nodes can be created (ids are never reused). */
-bool pnode_slot_available(const struct proxy *p, size_t n);
 /* A node for config node `cn`: resolves its address (blocks on DNS) and
  * takes the next id. NULL (logged) if it does not resolve or no id is
  * left. Owned by p (p->all) until exit. */
@@ -563,6 +563,9 @@ void health_node_down(struct net_loop *l, void *arg);
  * exiting): detach a probe in flight, then free the timers. Idempotent.
  * n itself stays valid (see struct pnode). */
 void health_stop(struct pnode *n);
+/* n, stopped by a reload that removed it, is back in the configuration:
+ * it may be probed again. */
+void health_start(struct pnode *n);
 
 /* ---- fdlimit.c: descriptors (main thread) -------------------------------- */
 

@@ -126,6 +126,22 @@ compare(const struct pring *a, const struct pring *b,
     free(m);
 }
 
+/* Nodes of the new ring that an earlier reload had removed: back in
+ * service (the ring that names them is built). */
+static void
+rejoin(const struct pring *new)
+{
+    size_t i;
+
+    for (i = 0; i < new->n; i++) {
+        if (__atomic_load_n(&new->nodes[i]->removed, __ATOMIC_ACQUIRE)) {
+            __atomic_store_n(&new->nodes[i]->removed, false,
+                __ATOMIC_RELEASE);
+            health_start(new->nodes[i]);
+        }
+    }
+}
+
 /* Nodes of the running ring that the new one no longer has. */
 static void
 retire(const struct pring *old, const struct pring *new)
@@ -171,7 +187,32 @@ reject(struct proxy *p, const char *text)
     pthread_mutex_unlock(&p->mu);
 }
 
-/* Nodes for the new configuration: kept ones reused, new ones created. */
+/*
+ * A node an earlier reload removed, with this name and address, or NULL.
+ * NOTE(proxy): it is taken back (its slot, its counters) rather than
+ * created anew, so that nodes that come and go (autoscaling, etcd) never
+ * use up PROXY_MAX_SLOTS; what it did before it left (down, failures) is
+ * forgotten, as for a new node.
+ */
+static struct pnode *
+find_retired(const struct proxy *p, const struct ring_config_node *cn)
+{
+    struct pnode *n;
+
+    for (n = p->all; n != NULL; n = n->all_next) {
+        if (__atomic_load_n(&n->removed, __ATOMIC_ACQUIRE) &&
+            strcmp(n->name, cn->name) == 0 &&
+            strcmp(n->addr_text, cn->addr.text) == 0) {
+            __atomic_store_n(&n->fails, 0, __ATOMIC_RELAXED);
+            __atomic_store_n(&n->state, PNODE_UP, __ATOMIC_RELEASE);
+            return n;
+        }
+    }
+    return NULL;
+}
+
+/* Nodes for the new configuration: kept ones reused, removed ones taken
+ * back, new ones created. */
 static struct pnode **
 map_nodes(struct proxy *p, const struct ring_config *c)
 {
@@ -180,6 +221,9 @@ map_nodes(struct proxy *p, const struct ring_config *c)
 
     for (i = 0; i < c->nnodes; i++) {
         nodes[i] = find_live(p->cur, &c->nodes[i]);
+        if (nodes[i] == NULL) {
+            nodes[i] = find_retired(p, &c->nodes[i]);
+        }
         if (nodes[i] == NULL) {
             nodes[i] = pnode_create(p, &c->nodes[i]);
         }
@@ -261,8 +305,7 @@ reload_run(struct proxy *p)
         ring_config_fini(&c);
         goto ready;
     }
-    if (!pnode_slot_available(p, c.nnodes) ||
-        (nodes = map_nodes(p, &c)) == NULL) {
+    if ((nodes = map_nodes(p, &c)) == NULL) {
         reject(p, "cannot set up the new nodes (see above)");
         ring_config_fini(&c);
         goto ready;
@@ -278,6 +321,7 @@ reload_run(struct proxy *p)
     memset(&rep, 0, sizeof(rep));
     compare(p->cur, r, &rep);
     retire(p->cur, r);
+    rejoin(r);
     ring_config_fini(&p->cfg);
     p->cfg = c;
     pring_publish(p, r);

@@ -260,6 +260,28 @@ class ReloadStorm(unittest.TestCase):
             # Exit status 0: a clean drain, and no sanitizer report (leaks).
             self.assertEqual(cl.proxy.stop(), 0, log[-3000:])
 
+    def test_node_added_back_is_the_same_node(self):
+        # Removed and added back (same name and address) 30 times: one
+        # node, whose counters carry on, not 30 that use up node slots.
+        with ph.Cluster(3) as cl:
+            names, ports = cl.names, cl.node_ports()
+            k2 = [k for k, n in ph.locate(cl.port, KEYS).items()
+                  if n == "n2"][0]
+            with harness.Conn(cl.port) as c:
+                for i in range(30):
+                    self.assertEqual(c.call("set %s 0 0 1\r\nx\r\n" % k2),
+                                     b"STORED\r\n")
+                    cl.write_conf(cl.conf_text(names=names[:2],
+                                               ports=ports[:2]))
+                    cl.reload()
+                    wait_reloads(cl, 2 * i + 1)
+                    cl.write_conf(cl.conf_text(names=names, ports=ports))
+                    cl.reload()
+                    wait_reloads(cl, 2 * i + 2)
+            st = cl.stats()
+            self.assertEqual(st["node:n2:requests"], "30")
+            self.assertEqual(st["node:n2:state"], "up")
+
     def test_remove_node_while_probe_in_flight(self):
         # failure_limit 1 and a blackhole: one get times out, the node is
         # down, and its "version" probe waits for connect_timeout +
