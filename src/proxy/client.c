@@ -110,6 +110,20 @@ client_write_blob(struct client *cl, struct pblob *v)
     (void)net_conn_write_ref(cl->conn, v->data, v->len, pblob_unref, v);
 }
 
+bool
+client_send_now(struct preq *r, struct str raw)
+{
+    struct client *cl = r->cl;
+
+    if (cl == NULL || cl->head != r || cl->flushing || r->failed ||
+        cl->state == CLIENT_QUITTING || raw.len >= CLIENT_REF_MIN ||
+        net_conn_out_pending(cl->conn) > cl->w->ring->set.out_soft) {
+        return false;
+    }
+    client_write(cl, raw.ptr, raw.len);
+    return true;
+}
+
 /* Bytes the client has not read yet: queued on its socket, and held for
  * replies whose turn has not come. */
 static size_t

@@ -34,6 +34,8 @@ struct mget_sub {
 struct mget_uslot {
     struct pblob *val;
     uint32_t left;      /* occurrences not yet handed out */
+    uint32_t sub;       /* the sub-request asking for it */
+    uint32_t pos;       /* its position there */
     uint8_t state;      /* enum uslot_state */
 };
 
@@ -147,7 +149,8 @@ split(struct mget *m, const uint32_t *uowner, size_t head_len,
                 line = head_len;
             }
             line += add;
-            m->subs[m->nsubs - 1].count++;
+            m->slots[v].sub = (uint32_t)(m->nsubs - 1);
+            m->slots[v].pos = m->subs[m->nsubs - 1].count++;
             m->grouped[at++] = (uint32_t)v;
             done[v] = 1;
         }
@@ -158,8 +161,8 @@ struct mget *
 mget_create(const struct str *keys, const uint32_t *owners, size_t n,
     size_t head_len, size_t line_max)
 {
-    size_t tsize = 16, textlen = 0, sz, at = 0;
-    uint32_t *scratch, *uowner;
+    size_t tsize = 16, textlen = 0, sz, at = 0, nscratch;
+    uint32_t local[256], *scratch = local, *uowner;
     struct mget *m;
     char *p;
 
@@ -172,10 +175,18 @@ mget_create(const struct str *keys, const uint32_t *owners, size_t n,
     sz = sizeof(*m) + n * (sizeof(struct str) + sizeof(struct mget_uslot) +
         sizeof(struct mget_sub) + 2 * sizeof(uint32_t)) + textlen;
     m = calloc(1, sz);
-    scratch = calloc(tsize + 2 * n + 1, sizeof(uint32_t));
+    /* Scratch for the split: on the stack for the usual few keys. */
+    nscratch = tsize + 2 * n + 1;
+    if (nscratch > sizeof(local) / sizeof(local[0])) {
+        scratch = calloc(nscratch, sizeof(uint32_t));
+    } else {
+        memset(local, 0, nscratch * sizeof(uint32_t));
+    }
     if (m == NULL || scratch == NULL) {
         free(m);
-        free(scratch);
+        if (scratch != local) {
+            free(scratch);
+        }
         return NULL;
     }
     p = (char *)(m + 1);
@@ -202,7 +213,9 @@ mget_create(const struct str *keys, const uint32_t *owners, size_t n,
         at += m->ukeys[u].len;
     }
     split(m, uowner, head_len, line_max, uowner + n);
-    free(scratch);
+    if (scratch != local) {
+        free(scratch);
+    }
     return m;
 }
 
@@ -254,6 +267,50 @@ misses_until(struct mget *m, struct mget_sub *s, uint32_t upto)
     }
 }
 
+/* Where `key` is in sub-request `sub`, at or after the keys answered;
+ * the sub-request's count if nowhere. */
+static uint32_t
+find_in_sub(const struct mget *m, size_t sub, struct str key)
+{
+    const struct mget_sub *s = &m->subs[sub];
+    uint32_t pos;
+
+    for (pos = s->pos; pos < s->count; pos++) {
+        if (str_eq(m->ukeys[m->grouped[s->first + pos]], key)) {
+            break;
+        }
+    }
+    return pos;
+}
+
+bool
+mget_value_is_next(const struct mget *m, size_t sub, struct str key)
+{
+    uint32_t pos, u;
+
+    if (sub >= m->nsubs || (pos = find_in_sub(m, sub, key)) ==
+        m->subs[sub].count) {
+        return false;
+    }
+    u = m->grouped[m->subs[sub].first + pos];
+    if (m->slots[u].left != 1) {
+        return false;
+    }
+    for (size_t c = m->cursor; c < m->nkeys; c++) {
+        const struct mget_uslot *cs = &m->slots[m->canon[c]];
+
+        if (m->canon[c] == u) {
+            return true;
+        }
+        /* Before it only misses, or keys this value makes misses. */
+        if (cs->state != USLOT_MISS && (cs->state != USLOT_PENDING ||
+            cs->sub != sub || cs->pos >= pos)) {
+            return false;
+        }
+    }
+    return false;
+}
+
 enum mget_status
 mget_value(struct mget *m, size_t sub, struct str key, struct pblob *val)
 {
@@ -265,11 +322,7 @@ mget_value(struct mget *m, size_t sub, struct str key, struct pblob *val)
         return MGET_UNEXPECTED;
     }
     s = &m->subs[sub];
-    for (pos = s->pos; pos < s->count; pos++) {
-        if (str_eq(m->ukeys[m->grouped[s->first + pos]], key)) {
-            break;
-        }
-    }
+    pos = find_in_sub(m, sub, key);
     if (pos == s->count) {
         return MGET_UNEXPECTED;
     }

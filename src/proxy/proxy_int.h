@@ -117,6 +117,10 @@ enum mget_status {
  */
 enum mget_status mget_value(struct mget *m, size_t sub, struct str key,
     struct pblob *val);
+/* Would a VALUE for `key` from sub-request `sub` be the next (and only)
+ * occurrence to hand out? Then the caller may send it at once and give
+ * mget_value() NULL: mget_next() passes over it. */
+bool mget_value_is_next(const struct mget *m, size_t sub, struct str key);
 /* Sub-request `sub` ended (END, or its node is down with
  * --miss-when-down): its keys not answered are misses. */
 void mget_sub_done(struct mget *m, size_t sub);
@@ -493,6 +497,9 @@ void client_flush(struct client *cl);
 void preq_free(struct preq *r);
 /* r's bytes held for its client changed: update the client's total. */
 void preq_account(struct preq *r);
+/* Send reply bytes `raw` of r now if r is at the head of its client's
+ * FIFO and the client has room (true), instead of holding them. */
+bool client_send_now(struct preq *r, struct str raw);
 /* Shutdown: report to the main thread once nothing is in flight. */
 void worker_check_drained(struct worker *w);
 /* net_loop_call(): stop reading clients, finish what is in flight. */

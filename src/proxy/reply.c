@@ -111,6 +111,12 @@ multi_element(struct preq *r, struct sreq *s, const struct proto_rsp *rsp,
     if (rsp->has_cas != want_cas) {
         return REPLY_BAD;
     }
+    /* Its turn has come: straight to the client, nothing to hold. */
+    if (mget_value_is_next(r->mg, s->sub, rsp->key) &&
+        client_send_now(r, raw)) {
+        (void)mget_value(r->mg, s->sub, rsp->key, NULL);
+        return REPLY_MORE;
+    }
     v = keep(r, raw, &oom);
     st = mget_value(r->mg, s->sub, rsp->key, v);
     pblob_unref(v);
@@ -138,6 +144,10 @@ single_element(struct preq *r, const struct proto_rsp *rsp, struct str raw)
         return REPLY_END;
     }
     pblob_unref(r->val);
+    r->val = NULL;
+    if (r->kind == PREQ_SINGLE && client_send_now(r, raw)) {
+        return REPLY_END;
+    }
     r->val = keep(r, raw, &oom);
     if (oom) {
         set_error_why(r, "out of memory");

@@ -62,11 +62,14 @@ class FakeNode:
             except OSError:
                 continue
             self.conns.append(c)
-            if self.mode == "garbage":
-                threading.Thread(target=self._garbage, args=(c,),
+            # A subclass serves its own mode with a method named after it.
+            serve = getattr(self, "_" + self.mode, None)
+            if serve is not None:
+                threading.Thread(target=serve, args=(c,),
                                  daemon=True).start()
 
-    def _garbage(self, c):
+    def reads(self, c):
+        """Yield what peer `c` sends until it closes or the node stops."""
         c.settimeout(0.1)
         while not self.stop_flag:
             try:
@@ -77,6 +80,10 @@ class FakeNode:
                 return
             if not d:
                 return
+            yield d
+
+    def _garbage(self, c):
+        for _ in self.reads(c):
             try:
                 c.sendall(b"HELLO THERE\r\n\x00\xff junk\r\n")
             except OSError:
@@ -91,6 +98,15 @@ class FakeNode:
             except OSError:
                 pass
         self.sock.close()
+
+
+def rss_kb(pid):
+    """Resident memory of process `pid`, in KiB (VmRSS)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
 
 
 class Cluster:

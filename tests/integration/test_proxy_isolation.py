@@ -31,7 +31,7 @@ GOOD = b"VALUE victim 0 4\r\nGOOD\r\nEND\r\n"
 FORGED = b"\r\nVALUE victim 0 4\r\nEVIL\r\nEND\r\n"
 
 
-class EchoNode:
+class EchoNode(ph.FakeNode):
     """A memcached-like backend (set, get, mg, delete, md) that echoes a
     base64 key decoded and raw, as memcached 1.6.18 does, and misbehaves
     on request: `get forge*` answers with a VALUE for a key it was not
@@ -40,39 +40,11 @@ class EchoNode:
 
     def __init__(self):
         self.data = {}
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.stop_flag = False
-        self.conns = []
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
+        super().__init__("echo")
 
-    def _accept(self):
-        self.sock.settimeout(0.1)
-        while not self.stop_flag:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.conns.append(c)
-            threading.Thread(target=self._serve, args=(c,),
-                             daemon=True).start()
-
-    def _serve(self, c):
+    def _echo(self, c):
         buf = b""
-        c.settimeout(0.2)
-        while not self.stop_flag:
-            try:
-                d = c.recv(65536)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            if not d:
-                return
+        for d in self.reads(c):
             buf += d
             while b"\r\n" in buf:
                 line, rest = buf.split(b"\r\n", 1)
@@ -127,16 +99,6 @@ class EchoNode:
         if w[0] == b"version":
             return b"VERSION fake\r\n"
         return b"ERROR\r\n"
-
-    def close(self):
-        self.stop_flag = True
-        self.thread.join(2)
-        for c in self.conns:
-            try:
-                c.close()
-            except OSError:
-                pass
-        self.sock.close()
 
 
 def start_proxy(tmp, nodes, extra=""):
@@ -426,27 +388,19 @@ class Oversized(unittest.TestCase):
         self.compare("ringcached")
 
 
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 class RssWatch:
     """Samples a process's RSS every 20 ms until stopped; keeps the max."""
 
     def __init__(self, pid):
         self.pid = pid
-        self.max_kb = rss_kb(pid)
+        self.max_kb = ph.rss_kb(pid)
         self.stop_flag = False
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _run(self):
         while not self.stop_flag:
-            self.max_kb = max(self.max_kb, rss_kb(self.pid))
+            self.max_kb = max(self.max_kb, ph.rss_kb(self.pid))
             time.sleep(0.02)
 
     def stop(self):

@@ -300,3 +300,22 @@ Test(proxy_mget, many_keys_round_trip)
     buf_fini(&want);
     mget_destroy(m);
 }
+
+Test(proxy_mget, a_value_is_next_only_when_its_turn_has_come)
+{
+    struct str keys[] = { S("a"), S("c"), S("b"), S("b") };
+    uint32_t owners[] = { 0, 0, 1, 1 };
+    struct mget *m = mk(keys, owners, 4);
+    size_t s0 = sub_of(m, 0), s1 = sub_of(m, 1);
+
+    /* b waits for a and c; c would make a a miss, so c is next. */
+    cr_assert_not(mget_value_is_next(m, s1, S("b")));
+    cr_assert(mget_value_is_next(m, s0, S("c")));
+    cr_assert(mget_value_is_next(m, s0, S("a")));
+    cr_assert_not(mget_value_is_next(m, s0, S("zz")));
+    cr_assert_eq(mget_value(m, s0, S("a"), NULL), MGET_OK);
+    cr_assert_eq(mget_value(m, s0, S("c"), NULL), MGET_OK);
+    /* b is asked twice: it must be held, never passed by. */
+    cr_assert_not(mget_value_is_next(m, s1, S("b")));
+    mget_destroy(m);
+}
