@@ -168,12 +168,13 @@ warn_restart_only(const struct proxy *p, const struct ring_config *c)
     for (i = 0; same && i < c->nlisten; i++) {
         same = strcmp(c->listen[i].text, p->cfg.listen[i].text) == 0;
     }
-    if (!same || c->threads != p->cfg.threads ||
-        c->client_limit != p->cfg.client_limit ||
-        c->backlog != p->cfg.backlog ||
-        c->idle_timeout_ms != p->cfg.idle_timeout_ms) {
-        log_warn("reload: listen, threads, client_limit, backlog and "
-            "idle_timeout take effect at the next restart");
+    /* threads and client_limit against what runs, not the last file:
+     * a second reload must still say the first one's change waits. */
+    if (!same || c->threads != p->nworkers ||
+        c->client_limit != p->client_limit ||
+        c->backlog != p->cfg.backlog) {
+        log_warn("reload: listen, threads, client_limit and backlog take "
+            "effect at the next restart");
     }
 }
 
