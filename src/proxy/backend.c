@@ -292,27 +292,6 @@ on_element(struct bconn *b, const struct proto_rsp *rsp, struct str raw)
     }
 }
 
-/* Check a meta reply's first line before its data block is parsed. */
-static bool
-first_line_ok(const struct bconn *b, const struct buf *in)
-{
-    const char *p = buf_head(in), *nl;
-    size_t len;
-
-    if (b->head == NULL) {
-        return true;
-    }
-    nl = memchr(p, '\n', in->len);
-    if (nl == NULL) {
-        return true;    /* the parser waits or refuses a long line */
-    }
-    len = (size_t)(nl - p);
-    if (len > 0 && p[len - 1] == '\r') {
-        len--;
-    }
-    return reply_line_ok(b->head, (struct str){ p, len });
-}
-
 static void
 bconn_read(struct net_conn *c, struct buf *in)
 {
@@ -323,7 +302,8 @@ bconn_read(struct net_conn *c, struct buf *in)
     size_t used;
 
     while (in->len > 0 && b->state != BCONN_CLOSING) {
-        if (!first_line_ok(b, in)) {
+        if (b->head != NULL && !reply_head_ok(b->head, buf_head(in),
+            in->len)) {
             protocol_error(b, "echoed a key or opaque it was not sent",
                 false);
             return;

@@ -337,6 +337,24 @@ mget_value(struct mget *m, size_t sub, struct str key, struct pblob *val)
     return MGET_OK;
 }
 
+enum mget_status
+mget_value_sent(struct mget *m, size_t sub, struct str key)
+{
+    enum mget_status st = mget_value(m, sub, key, NULL);
+
+    /* The misses before it, then itself: handed out. */
+    while (st == MGET_OK && m->cursor < m->nkeys) {
+        struct mget_uslot *slot = &m->slots[m->canon[m->cursor++]];
+
+        slot->left--;
+        if (slot->state == USLOT_VALUE) {
+            m->hits++;
+            break;
+        }
+    }
+    return st;
+}
+
 void
 mget_sub_done(struct mget *m, size_t sub)
 {

@@ -118,9 +118,10 @@ enum mget_status {
 enum mget_status mget_value(struct mget *m, size_t sub, struct str key,
     struct pblob *val);
 /* Would a VALUE for `key` from sub-request `sub` be the next (and only)
- * occurrence to hand out? Then the caller may send it at once and give
- * mget_value() NULL: mget_next() passes over it. */
+ * occurrence to hand out? Then the caller may send it at once and call
+ * mget_value_sent() instead of mget_value(): it is handed out already. */
 bool mget_value_is_next(const struct mget *m, size_t sub, struct str key);
+enum mget_status mget_value_sent(struct mget *m, size_t sub, struct str key);
 /* Sub-request `sub` ended (END, or its node is down with
  * --miss-when-down): its keys not answered are misses. */
 void mget_sub_done(struct mget *m, size_t sub);
@@ -537,9 +538,11 @@ enum reply_status {
  */
 enum reply_status reply_element(struct sreq *s, const struct proto_rsp *rsp,
     struct str raw);
-/* For the head of a backend's queue: may `line`, the first line of the
- * next element, answer s? False: a foreign echo (REPLY_FOREIGN). */
-bool reply_line_ok(const struct sreq *s, struct str line);
+/* For the head of a backend's queue: may the first line of p[0..len),
+ * the next element, answer s? Checked before the element is parsed
+ * whole (a meta echo can end its line early). False: a foreign echo
+ * (as REPLY_FOREIGN); true too while the line is incomplete. */
+bool reply_head_ok(const struct sreq *s, const char *p, size_t len);
 /* Sub-request s is complete; when it was the last, the reply is finished
  * and sent in its turn (r may be freed: do not touch it after). s may
  * be NULL except for flush_all. */

@@ -114,7 +114,7 @@ multi_element(struct preq *r, struct sreq *s, const struct proto_rsp *rsp,
     /* Its turn has come: straight to the client, nothing to hold. */
     if (mget_value_is_next(r->mg, s->sub, rsp->key) &&
         client_send_now(r, raw)) {
-        (void)mget_value(r->mg, s->sub, rsp->key, NULL);
+        (void)mget_value_sent(r->mg, s->sub, rsp->key);
         return REPLY_MORE;
     }
     v = keep(r, raw, &oom);
@@ -156,11 +156,20 @@ single_element(struct preq *r, const struct proto_rsp *rsp, struct str raw)
 }
 
 bool
-reply_line_ok(const struct sreq *s, struct str line)
+reply_head_ok(const struct sreq *s, const char *p, size_t len)
 {
     const struct preq *r = s->preq;
+    const char *nl;
+    size_t n;
 
-    return r == NULL || !r->meta || proxy_meta_line_ok(line,
+    if (r == NULL || !r->meta || (nl = memchr(p, '\n', len)) == NULL) {
+        return true;    /* not meta, or the parser waits for the line */
+    }
+    n = (size_t)(nl - p);
+    if (n > 0 && p[n - 1] == '\r') {
+        n--;
+    }
+    return proxy_meta_line_ok((struct str){ p, n },
         (struct str){ r->mkey, r->mkey_len },
         (struct str){ r->opaque, r->opaque_len });
 }

@@ -99,7 +99,10 @@ class Faults(unittest.TestCase):
                                   b"SERVER_ERROR backend n2 is down\r\n"))
             self.assertEqual(self.victim_errors(owner, errors, "n2", 3), [])
             self.assertLessEqual(max(inflight), 6)
-            self.assertLess(rss1 - rss0, 20000)
+            # Not under ASan: its quarantine keeps freed memory resident,
+            # so RSS there grows with what was allocated, not kept.
+            if "ASAN_OPTIONS" not in os.environ:
+                self.assertLess(rss1 - rss0, 20000)
             st = cl.stats()
             self.assertGreater(int(st["node:n2:timeouts"]), 0)
 

@@ -313,8 +313,10 @@ Test(proxy_mget, a_value_is_next_only_when_its_turn_has_come)
     cr_assert(mget_value_is_next(m, s0, S("c")));
     cr_assert(mget_value_is_next(m, s0, S("a")));
     cr_assert_not(mget_value_is_next(m, s0, S("zz")));
-    cr_assert_eq(mget_value(m, s0, S("a"), NULL), MGET_OK);
-    cr_assert_eq(mget_value(m, s0, S("c"), NULL), MGET_OK);
+    cr_assert_eq(mget_value_sent(m, s0, S("a")), MGET_OK);
+    cr_assert(mget_value_is_next(m, s0, S("c")));
+    cr_assert_eq(mget_value_sent(m, s0, S("c")), MGET_OK);
+    cr_assert_eq(mget_hits(m), 2);
     /* b is asked twice: it must be held, never passed by. */
     cr_assert_not(mget_value_is_next(m, s1, S("b")));
     mget_destroy(m);
