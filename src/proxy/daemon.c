@@ -238,12 +238,6 @@ announce(struct proxy *p)
         p->cur->n, p->nworkers);
 }
 
-/*
- * NOTE(proxy): descriptors are reserved for twice the configured nodes,
- * so that a reload that replaces every node, whose old connections stay
- * open while they drain, fits in what was reserved at start; reload.c
- * checks (and raises) again for larger changes.
- */
 static bool
 reserve_descriptors(struct proxy *p)
 {
@@ -251,9 +245,8 @@ reserve_descriptors(struct proxy *p)
     char why[512];
 
     p->client_limit = p->cfg.client_limit;
-    fd_need_compute(&d, p->client_limit, p->nworkers,
-        p->cfg.backend_connections, 2 * p->cfg.nnodes, p->cfg.nlisten);
-    switch (fd_reserve(&d, why, sizeof(why))) {
+    fd_need_at_start(&d, &p->cfg, p->nworkers);
+    switch (fd_reserve(&d, true, why, sizeof(why))) {
     case FD_TOO_FEW:
         log_error("cannot start: %s", why);
         return false;
@@ -325,6 +318,9 @@ proxy_check(const struct proxy_opts *o, FILE *out, FILE *err)
     struct ring_config c;
     struct ring_error e;
     struct ring *r = NULL;
+    struct fd_need d;
+    char why[512];
+    int rc = 0;
 
     if (!reload_load(o->conf_path, &c, &e)) {
         fprintf(err, "%s\n", e.text);
@@ -335,11 +331,21 @@ proxy_check(const struct proxy_opts *o, FILE *out, FILE *err)
         ring_config_fini(&c);
         return 1;
     }
-    fprintf(out, "%s: ok: %zu node(s), ring %s, %u thread(s), policy %s\n",
-        o->conf_path, c.nnodes, ring_mode_name(c.ring.mode),
-        o->threads > 0 ? o->threads : c.threads,
-        c.failure_policy == RING_FAIL_EJECT ? "eject" : "fail-fast");
+    /* The same descriptor check as at start, under this process's
+     * limits (systemd's ExecStartPre runs with the unit's). */
+    fd_need_at_start(&d, &c, o->threads > 0 ? o->threads : c.threads);
+    if (fd_reserve(&d, false, why, sizeof(why)) == FD_TOO_FEW) {
+        fprintf(err, "%s: %s\n", o->conf_path, why);
+        rc = 1;
+    } else {
+        fprintf(out, "%s: ok: %zu node(s), ring %s, %u thread(s), policy "
+            "%s, %llu descriptors\n", o->conf_path, c.nnodes,
+            ring_mode_name(c.ring.mode),
+            o->threads > 0 ? o->threads : c.threads,
+            c.failure_policy == RING_FAIL_EJECT ? "eject" : "fail-fast",
+            (unsigned long long)d.total);
+    }
     ring_destroy(r);
     ring_config_fini(&c);
-    return 0;
+    return rc;
 }

@@ -34,6 +34,20 @@ fd_need_compute(struct fd_need *d, uint32_t client_limit, unsigned threads,
     d->total = d->clients + d->backends + d->probes + d->fixed;
 }
 
+/*
+ * NOTE(proxy): descriptors are reserved for twice the configured nodes,
+ * so that a reload that replaces every node, whose old connections stay
+ * open while they drain, fits in what was reserved at start; reload.c
+ * checks (and raises) again for larger changes.
+ */
+void
+fd_need_at_start(struct fd_need *d, const struct ring_config *c,
+    unsigned threads)
+{
+    fd_need_compute(d, c->client_limit, threads, c->backend_connections,
+        2 * c->nnodes, c->nlisten);
+}
+
 /* "N descriptors (C clients + B backend connections + P probes + F for
  * the proxy itself)" into buf. */
 static void
@@ -47,7 +61,7 @@ describe(const struct fd_need *d, char *buf, size_t len)
 }
 
 enum fd_result
-fd_reserve(const struct fd_need *d, char *why, size_t len)
+fd_reserve(const struct fd_need *d, bool apply, char *why, size_t len)
 {
     struct rlimit rl;
     char need[256];
@@ -67,6 +81,11 @@ fd_reserve(const struct fd_need *d, char *why, size_t len)
             "backend_connections or the number of nodes", need,
             (unsigned long long)rl.rlim_max);
         return FD_TOO_FEW;
+    }
+    if (!apply) {
+        snprintf(why, len, "the soft limit on open files (%llu) will be "
+            "raised to %s", (unsigned long long)rl.rlim_cur, need);
+        return FD_RAISED;
     }
     rl.rlim_cur = d->total;
     if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {

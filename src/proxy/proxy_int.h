@@ -601,9 +601,17 @@ enum fd_result {
     FD_TOO_FEW,                 /* cannot: why names the numbers */
 };
 
-/* Make the soft RLIMIT_NOFILE cover d->total, up to the hard limit. The
- * message (FD_RAISED, FD_TOO_FEW) goes into why[len]. Never lowers it. */
-enum fd_result fd_reserve(const struct fd_need *d, char *why, size_t len);
+/* What configuration c needs at start with `threads` workers: room for
+ * twice its nodes (a reload replacing them all). Pure. */
+void fd_need_at_start(struct fd_need *d, const struct ring_config *c,
+    unsigned threads);
+
+/* Make the soft RLIMIT_NOFILE cover d->total, up to the hard limit (with
+ * !apply, only say whether it could: FD_RAISED then means "would
+ * raise"). The message (FD_RAISED, FD_TOO_FEW) goes into why[len]. Never
+ * lowers it. */
+enum fd_result fd_reserve(const struct fd_need *d, bool apply, char *why,
+    size_t len);
 
 /* ---- reload.c: configuration (main thread) ------------------------------- */
 

@@ -273,7 +273,7 @@ reserve_descriptors(struct proxy *p, const struct ring_config *c)
     }
     fd_need_compute(&d, p->client_limit, p->nworkers, conns,
         p->cur->n + c->nnodes, p->cfg.nlisten);
-    switch (fd_reserve(&d, why, sizeof(why))) {
+    switch (fd_reserve(&d, true, why, sizeof(why))) {
     case FD_TOO_FEW:
         reject(p, why);
         return false;

@@ -83,6 +83,17 @@ class Descriptors(unittest.TestCase):
             self.assertEqual(total, clients + backends + probes + fixed)
             self.assertIn("hard limit on open files (RLIMIT_NOFILE, ulimit "
                           "-Hn) is 300", out)
+            # --check says the same (systemd runs it in ExecStartPre).
+            r = subprocess.run(prlimit_argv(64, 300, [
+                harness.binary("ringproxy"), "--check", "-c", path]),
+                capture_output=True, timeout=30)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn(m.group(0), r.stderr.decode())
+            r = subprocess.run(prlimit_argv(64, total, [
+                harness.binary("ringproxy"), "--check", "-c", path]),
+                capture_output=True, timeout=30)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(b", %d descriptors" % total, r.stdout)
 
     def test_raises_the_soft_limit(self):
         with tempfile.TemporaryDirectory() as d:
