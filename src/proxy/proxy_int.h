@@ -325,6 +325,7 @@ struct preq {
     bool counted;               /* counted in the worker's inflight */
     bool quiet;                 /* meta q: drop what q hides */
     bool meta;                  /* meta: check echoes against mkey/opaque */
+    bool streaming;             /* multi-get: values sent before the end */
     uint8_t mkey_len;
     uint8_t opaque_len;
     uint32_t nkeys;             /* retrieval: keys asked */

@@ -241,7 +241,7 @@ net_timer_destroy(struct net_timer *t)
     free(t);
 }
 
-/* ---- what the rest of the proxy would provide ----------------------------- */
+/* ---- what the rest of the proxy would provide ---------------------------- */
 
 const char proxy_version[] = "1.6.18-fuzz";
 
@@ -269,7 +269,7 @@ health_node_down(struct net_loop *l, void *arg)
     (void)arg;
 }
 
-/* ---- the worker ----------------------------------------------------------- */
+/* ---- the worker ---------------------------------------------------------- */
 
 #define NNODES 3
 
