@@ -196,6 +196,30 @@ struct pnode_ctr {
 
 struct proxy;
 
+/*
+ * Probing of a node marked down. Main thread only; health.c owns it from
+ * the first health_node_down() to health_stop(), which is the one place
+ * that tears it down: it detaches the probe in flight (its connection's
+ * data becomes NULL, so its callbacks, which run later, touch nothing)
+ * and only then frees the timers.
+ */
+struct phealth {
+    struct net_timer *retry;    /* fires the next probe */
+    struct net_timer *deadline; /* bounds the probe in flight */
+    struct net_conn *conn;      /* the probe in flight, or NULL */
+    uint32_t backoff_ms;
+    bool stopped;               /* removed or exiting: never probe again */
+};
+
+/*
+ * NOTE(proxy): a pnode lives from pnode_create() until proxy_fini(), after
+ * every thread stopped; removal by a reload only marks it (`removed`,
+ * health_stop()). Workers keep plain pointers to it in sub-requests and
+ * backend connections that outlive the ring that named it, so it must
+ * never be freed earlier. Its slot (id) is reused only by itself: a
+ * reload that adds back a removed node (same name and address) takes
+ * the old pnode back (reload.c).
+ */
 struct pnode {
     struct proxy *p;
     uint32_t id;                /* slot: index of the workers' wnode */
@@ -206,11 +230,7 @@ struct pnode {
     uint32_t fails;             /* consecutive failures, atomic */
     bool removed;               /* atomic: left the configuration */
     struct pnode_ctr *ctr;      /* [nworkers] */
-    /* Main thread only: probing while down. */
-    struct net_timer *probe_timer;
-    struct net_timer *probe_deadline;
-    struct net_conn *probe_conn;
-    uint32_t backoff_ms;
+    struct phealth health;      /* main thread only */
     uint64_t downs;             /* atomic: times marked down */
     struct pnode *all_next;
 };
@@ -239,7 +259,9 @@ struct pring {
     struct psettings set;
     struct proto_limits lim;
     uint64_t gen;
-    int refs;                   /* atomic: holders (workers + main) */
+    int refs;                   /* atomic, pring_ref()/pring_unref() only:
+                                 * the main thread's p->cur and each
+                                 * worker's w->ring */
 };
 
 /* ---- worker side --------------------------------------------------------- */
@@ -405,6 +427,7 @@ struct proxy {
     uint32_t nslots;
     struct pnode *all;
     uint64_t started;
+    uint32_t client_limit;      /* as started (a reload does not change it) */
     uint64_t gen;
     struct ring_config cfg;     /* the running configuration */
     pthread_mutex_t mu;         /* guards `report` and shutdown state */
@@ -419,8 +442,6 @@ extern const char proxy_version[];
 
 /* Copy the settings workers read from a configuration. */
 void psettings_from(struct psettings *s, const struct ring_config *c);
-/* True if `n` more nodes can be created (ids are never reused). */
-bool pnode_slot_available(const struct proxy *p, size_t n);
 /* A node for config node `cn`: resolves its address (blocks on DNS) and
  * takes the next id. NULL (logged) if it does not resolve or no id is
  * left. Owned by p (p->all) until exit. */
@@ -430,10 +451,15 @@ struct pnode *pnode_create(struct proxy *p, const struct ring_config_node *cn);
  * the caller. NULL if the ring cannot be built. Allocates (xmalloc). */
 struct pring *pring_build(struct proxy *p, const struct ring_config *c,
     struct pnode **nodes);
+/* Take one more reference to r (held by the caller); returns r. Any
+ * thread. */
+struct pring *pring_ref(struct pring *r);
 /* Drop one reference; the last frees. Any thread; NULL is a no-op. */
-void pring_release(struct pring *r);
-/* Make `r` (the caller's reference) current: every worker switches to it
- * on its next loop iteration and drains nodes r no longer has. */
+void pring_unref(struct pring *r);
+/* Make `r` current, taking over the caller's reference as p->cur: every
+ * worker gets a reference of its own and switches to r on its next loop
+ * iteration, draining nodes r no longer has; the previous p->cur is
+ * dropped. */
 void pring_publish(struct proxy *p, struct pring *r);
 
 /* ---- backend.c: backend connections (worker thread) ---------------------- */
@@ -541,10 +567,52 @@ bool admin_command(struct worker *w, struct str line, struct buf *out);
 
 /* ---- health.c: down nodes (main thread) ---------------------------------- */
 
-/* net_loop_call() from a worker: node `arg` was marked down; probe it. */
+/* net_loop_call() from a worker: node `arg` was marked down; probe it
+ * (nothing once health_stop() ran for it). */
 void health_node_down(struct net_loop *l, void *arg);
-/* Stop probing n (it left the configuration). */
+/* Stop probing n for good (it left the configuration, or the proxy is
+ * exiting): detach a probe in flight, then free the timers. Idempotent.
+ * n itself stays valid (see struct pnode). */
 void health_stop(struct pnode *n);
+/* n, stopped by a reload that removed it, is back in the configuration:
+ * it may be probed again. */
+void health_start(struct pnode *n);
+
+/* ---- fdlimit.c: descriptors (main thread) -------------------------------- */
+
+/* Descriptors the proxy may hold at once, by kind (see ringproxy(8),
+ * DESCRIPTORS). */
+struct fd_need {
+    uint64_t clients;           /* client_limit */
+    uint64_t backends;          /* threads x conns per node x nodes */
+    uint64_t probes;            /* one per node */
+    uint64_t fixed;             /* event loops, listeners, slack */
+    uint64_t total;
+};
+
+/* What `nodes` nodes with `conns_per_node` connections from each of
+ * `threads` workers, `client_limit` clients and `nlisten` listeners need.
+ * Pure. */
+void fd_need_compute(struct fd_need *d, uint32_t client_limit,
+    unsigned threads, uint32_t conns_per_node, size_t nodes, size_t nlisten);
+
+enum fd_result {
+    FD_OK = 0,                  /* the soft limit already covers it */
+    FD_RAISED,                  /* raised the soft limit (why: a note) */
+    FD_TOO_FEW,                 /* cannot: why names the numbers */
+};
+
+/* What configuration c needs at start with `threads` workers: room for
+ * twice its nodes (a reload replacing them all). Pure. */
+void fd_need_at_start(struct fd_need *d, const struct ring_config *c,
+    unsigned threads);
+
+/* Make the soft RLIMIT_NOFILE cover d->total, up to the hard limit (with
+ * !apply, only say whether it could: FD_RAISED then means "would
+ * raise"). The message (FD_RAISED, FD_TOO_FEW) goes into why[len]. Never
+ * lowers it. */
+enum fd_result fd_reserve(const struct fd_need *d, bool apply, char *why,
+    size_t len);
 
 /* ---- reload.c: configuration (main thread) ------------------------------- */
 

@@ -591,6 +591,11 @@ check_nodes(struct parser *ps)
         struct ring_config_node *n = &c->nodes[i];
         if (n->name == NULL) {
             n->name = ring_default_name(c->ring.mode, &n->addr);
+            if (strlen(n->name) > RING_MAX_NAME) {
+                return fail(ps, n->line, "node name longer than %d bytes "
+                    "(a node named '-' is named by its address): give it "
+                    "a shorter name", RING_MAX_NAME);
+            }
         }
         any_weight |= n->weight > 0;
         for (size_t j = 0; j < i; j++) {

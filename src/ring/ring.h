@@ -64,7 +64,11 @@ enum ring_hash {
 #define RING_DEFAULT_VNODES 8192
 #define RING_MAX_VNODES 65536
 #define RING_MAX_WEIGHT 10000
-#define RING_MAX_NAME 255          /* bytes in a node name */
+/* Bytes in a node name. NOTE(ring): 128 keeps every line that names a
+ * node (the proxy's "SERVER_ERROR backend NAME ..." replies, its stats)
+ * far below the 256 bytes short reply buffers of clients hold, and the
+ * config parser refuses longer names with file:line. */
+#define RING_MAX_NAME 128
 #define RING_MAX_NODES 65535
 #define RING_MAX_POINTS (64u << 20) /* points in one ring */
 #define RING_KETAMA_POINTS 160     /* twemproxy's points per server */

@@ -114,7 +114,7 @@ class Cluster:
 
     def __init__(self, n=3, kind="memcached", conf_extra="", threads=2,
                  weights=None, ports=None, fakes=(), proxy_args=(),
-                 mode="v1"):
+                 mode="v1", wrap=()):
         self.tmp = tempfile.TemporaryDirectory(prefix="ringproxy-test-")
         self.nodes = []
         self.fakes = []
@@ -125,8 +125,10 @@ class Cluster:
             for i in range(n):
                 self.nodes.append(self.start_node(
                     ports[i] if ports else None))
+            # A fake is a FakeNode mode, or a server object of its own
+            # (fakebackend.FakeBackend): anything with .port and .close().
             for f in fakes:
-                self.fakes.append(FakeNode(f))
+                self.fakes.append(f if hasattr(f, "port") else FakeNode(f))
             self.weights = weights or [1] * (n + len(fakes))
             # ketama: unnamed nodes, as twemproxy names them (host:port).
             self.names = ["n%d" % i for i in range(n + len(fakes))] \
@@ -135,7 +137,8 @@ class Cluster:
             self.conf = os.path.join(self.tmp.name, "ringproxy.conf")
             self.conf_extra = conf_extra
             self.write_conf()
-            self.proxy = harness.Server(
+            # `wrap`: a command line prefix (prlimit ... --).
+            self.proxy = harness.Server(list(wrap) +
                 [harness.binary("ringproxy"), "-c", self.conf, "-t",
                  str(threads), "-l", "127.0.0.1:{port}"] + list(proxy_args))
         except BaseException:

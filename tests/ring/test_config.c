@@ -2,6 +2,7 @@
  * every error with its line number. */
 #include <criterion/criterion.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "ring/ring.h"
@@ -196,6 +197,12 @@ Test(ring_config, every_error_names_file_and_line)
     }
 }
 
+/* 200 bytes of name material. */
+#define LONG_NAME "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn" \
+    "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn" \
+    "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn" \
+    "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+
 Test(ring_config, nul_byte_and_long_name)
 {
     struct ring_config c;
@@ -209,7 +216,39 @@ Test(ring_config, nul_byte_and_long_name)
     memset(text + 5, 'n', 300);
     strcpy(text + 305, " h:1\n");
     cr_assert_eq(parse(text, &c, &err), RING_ESYNTAX);
-    cr_assert_str_eq(err.text, "t.conf:1: node name longer than 255 bytes");
+    cr_assert_str_eq(err.text, "t.conf:1: node name longer than 128 bytes");
+}
+
+/* The name limit is RING_MAX_NAME bytes exactly, for a given name and for
+ * the default name (the address) of a node named '-'. */
+Test(ring_config, name_limit_is_128_bytes)
+{
+    struct ring_config c;
+    struct ring_error err;
+    char text[512];
+
+    cr_assert_eq(RING_MAX_NAME, 128);
+    snprintf(text, sizeof(text), "# c\nnode %.*s h:1\n", RING_MAX_NAME,
+        LONG_NAME);
+    cr_assert_eq(parse(text, &c, &err), RING_OK, "%s", err.text);
+    cr_assert_eq(strlen(c.nodes[0].name), RING_MAX_NAME);
+    ring_config_fini(&c);
+    snprintf(text, sizeof(text), "# c\nnode %.*s h:1\n", RING_MAX_NAME + 1,
+        LONG_NAME);
+    cr_assert_eq(parse(text, &c, &err), RING_ESYNTAX);
+    cr_assert_str_eq(err.text, "t.conf:2: node name longer than 128 bytes");
+    cr_assert_eq(err.line, 2);
+    /* 125 + ":11" is 128 bytes; 126 + ":11" is one too many. */
+    snprintf(text, sizeof(text), "node - %.*s:11\n", RING_MAX_NAME - 3,
+        LONG_NAME);
+    cr_assert_eq(parse(text, &c, &err), RING_OK, "%s", err.text);
+    ring_config_fini(&c);
+    snprintf(text, sizeof(text), "node a h:1\n\nnode - %.*s:11\n",
+        RING_MAX_NAME - 2, LONG_NAME);
+    cr_assert_eq(parse(text, &c, &err), RING_ESYNTAX);
+    cr_assert_str_eq(err.text, "t.conf:3: node name longer than 128 bytes "
+        "(a node named '-' is named by its address): give it a shorter "
+        "name");
 }
 
 Test(ring_config, comments_hash_inside_a_word)
