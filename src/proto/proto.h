@@ -312,7 +312,8 @@ enum proto_meta_code {
  *   ma hit   c t O k
  * t shows ttl_after once a T flag (or an N flag with `created`) came
  * before it in the request, else ttl_before; -1 means no expiry.
- * k shows `key`, base64-encoded plus " b" when key_binary.
+ * k shows `key`, base64-encoded plus " b" when key_binary (the item was
+ * stored with b) or when its bytes could not stand in a text key.
  */
 struct proto_meta_info {
     enum proto_meta_code code;
@@ -346,7 +347,8 @@ size_t proto_compose_meta(char *dst, const struct proto_req *req,
  * size=<size>\r\n", to dst (PROTO_META_HDR_MAX bytes); `exp` is printed
  * as given (memcached 1.6.18 prints now - expiry, or -1). memcached also
  * prints la= and cls= from its own item layout; a server without them
- * leaves them out.
+ * leaves them out. The key is in base64 (no marker, as memcached) when
+ * key_binary or when its bytes could not stand in a text key.
  */
 size_t proto_compose_me(char *dst, struct str key, bool key_binary,
     int64_t exp, uint64_t cas, bool fetched, uint64_t size);

@@ -26,6 +26,7 @@
 #define ITEM_FREE    0x08u  /* chunk is on its class's free list */
 #define ITEM_STALE   0x10u  /* invalidated by meta delete/set with I */
 #define ITEM_TOKEN   0x20u  /* a recache win token was handed out */
+#define ITEM_KEY_BINARY 0x40u /* stored by a meta set with b (base64 key) */
 
 /*
  * An item lives in one chunk: this header, then the key (no NUL), then the

@@ -102,6 +102,13 @@ uint32_t item_exptime(const struct item *it);
  * incr/decr does not count, as in memcached). */
 bool item_fetched(const struct item *it);
 /*
+ * Mark an unlinked item from store_alloc() as stored under a base64 key
+ * (meta "b"): replies then echo its key in base64, as memcached does.
+ */
+void item_mark_key_binary(struct item *it);
+/* True if item_mark_key_binary() was called on the item. */
+bool item_key_binary(const struct item *it);
+/*
  * Writable value bytes of an item from store_alloc() that is not linked
  * yet: the node reads the value from the socket straight into it.
  */
