@@ -75,6 +75,28 @@ refuse(struct session *s, const struct proto_req *req, struct buf *in,
     }
 }
 
+/* Wall second of the last binary-protocol log line (relaxed atomic). */
+static uint32_t binary_logged;
+
+/* Framing is lost: reply if there is a reply, and log a wrong protocol
+ * (binary at warning level, at most once a second: a misconfigured
+ * client, which now fails over at once). */
+static void
+node_session_fatal(struct session *s, const struct proto_req *req,
+    uint32_t now)
+{
+    if (req->fatal == PROTO_FATAL_BINARY &&
+        __atomic_exchange_n(&binary_logged, now, __ATOMIC_RELAXED) != now) {
+        log_warn("<%d %s: binary protocol request (first byte 0x80): "
+            "closed; ringcached speaks the text and meta protocols", s->fd,
+            s->peer);
+    } else if (req->fatal == PROTO_FATAL_HTTP &&
+        s->w->node->cfg->verbose > 0) {
+        log_info("<%d %s: HTTP request line: closed", s->fd, s->peer);
+    }
+    session_reply(s, proto_reply_str(req->err));
+}
+
 static void
 session_read(struct net_conn *c, struct buf *in)
 {
@@ -111,7 +133,7 @@ session_read(struct net_conn *c, struct buf *in)
         } else if (st == PROTO_CLIENT_ERROR) {
             refuse(s, &req, in, used, now);
         } else {
-            session_reply(s, proto_reply_str(req.err));
+            node_session_fatal(s, &req, now);
             net_conn_close_flush(c);
             buf_consume(in, in->len);
         }

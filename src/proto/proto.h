@@ -168,6 +168,22 @@ bool proto_cmd_is_storage(enum proto_cmd cmd);
 bool proto_cmd_is_retrieval(enum proto_cmd cmd);
 
 /*
+ * Why a request was PROTO_FATAL (proto_req.fatal), for the server's log.
+ * NOTE(proto): memcached 1.6.18 closes without a word on an HTTP request
+ * line (an unknown command whose last word starts with "HTTP/": a guard
+ * against browsers and SSRF) and, when it does not speak the binary
+ * protocol, on a first byte 0x80 (its magic); so does this parser, so that
+ * node and proxy both close at once and binary clients fail over instead
+ * of waiting for their timeout.
+ */
+enum proto_fatal {
+    PROTO_FATAL_NONE = 0,
+    PROTO_FATAL_LINE_TOO_LONG,  /* err: CLIENT_ERROR line too long */
+    PROTO_FATAL_BINARY,         /* byte 0x80 where a command starts */
+    PROTO_FATAL_HTTP,           /* an HTTP request line */
+};
+
+/*
  * One parsed request. Which fields mean something depends on `cmd`:
  *   get gets gat gats    keys/nkeys (key = first key); gat/gats: exptime.
  *                        gat/gats may have nkeys == 0 (memcached: "END").
@@ -203,7 +219,9 @@ struct proto_req {
     int64_t recache;      /* meta R<ttl> */
     uint64_t initial;     /* meta J<n> */
     char mode;            /* meta M<c>, 0 if none */
-    enum proto_reply err; /* PROTO_CLIENT_ERROR/PROTO_FATAL: the reply */
+    enum proto_reply err; /* PROTO_CLIENT_ERROR/PROTO_FATAL: the reply
+                           * (PROTO_REPLY_NONE: close without a word) */
+    enum proto_fatal fatal; /* PROTO_FATAL: why */
     size_t need;          /* PROTO_AGAIN: bytes needed in all, if known
                            * (the data block's end), else 0 */
 };
@@ -216,7 +234,10 @@ struct proto_req {
  *   PROTO_AGAIN         need more bytes; req->need may say how many.
  *   PROTO_CLIENT_ERROR  req->err is memcached's reply for this input;
  *                       req->noreply says whether to suppress it.
- *   PROTO_FATAL         req->err (PROTO_REPLY_LINE_TOO_LONG): send, close.
+ *   PROTO_FATAL         req->fatal says why; send req->err (the line too
+ *                       long reply, or nothing for binary and HTTP) and
+ *                       close. A first byte 0x80 is fatal at once, before
+ *                       any newline arrives.
  * Where this differs from memcached 1.6.18 on purpose, table.c says so.
  */
 enum proto_status proto_parse_req(const struct proto_limits *lim,

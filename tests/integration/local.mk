@@ -28,6 +28,7 @@ EXTRA_DIST += $(META_IT) tools/examples/meta_lock.py
 # stats groups, lru_crawler metadump, protocol detection, memcached's
 # flags and Debian's memcached.conf.
 COMPAT_IT = \
-    tests/integration/test_compat_keys.py
+    tests/integration/test_compat_keys.py \
+    tests/integration/test_compat_detect.py
 TESTS += $(COMPAT_IT)
 EXTRA_DIST += $(COMPAT_IT)
