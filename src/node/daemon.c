@@ -224,6 +224,7 @@ node_run(const struct node_config *c)
     memset(&n, 0, sizeof(n));
     n.cfg = c;
     n.verbosity = c->verbose;
+    n.crawler_enabled = !c->no_lru_crawler;
     n.started = util_wall_sec();
     util_log_set_level(log_level(c->verbose));
     proto_limits_default(&n.lim);

@@ -36,6 +36,7 @@ struct node_config {
     uint32_t idle_timeout;      /* -o idle_timeout=N: seconds, 0 = off */
     unsigned hash_power;        /* -o hashpower=N (0: store default) */
     char *user;                 /* -u: drop root to this user */
+    bool no_lru_crawler;        /* -o no_lru_crawler: lru_crawler disabled */
 };
 
 enum node_parse {

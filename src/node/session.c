@@ -109,11 +109,16 @@ session_read(struct net_conn *c, struct buf *in)
     size_t largest = 0;
 
     STAT_ADD(&s->w->ctr, bytes_read, in->len - s->seen);
+    s->seen = in->len;
+    s->in = in;
+    if (s->dump != NULL) {
+        return;         /* node_session_resume() runs these later */
+    }
     __atomic_store_n(&s->last_cmd, now, __ATOMIC_RELAXED);
     if (s->skip > 0) {
         swallow(s, in);
     }
-    while (in->len > 0 && !net_conn_closing(c)) {
+    while (in->len > 0 && !net_conn_closing(c) && s->dump == NULL) {
         set_state(s, SESSION_PARSING);
         st = proto_parse_req(&n->lim, buf_head(in), in->len, &req, &used);
         if (st == PROTO_OK) {
@@ -159,12 +164,21 @@ session_read(struct net_conn *c, struct buf *in)
     s->seen = in->len;
 }
 
+void
+node_session_resume(struct session *s)
+{
+    if (s->in != NULL && s->in->len > 0) {
+        session_read(s->conn, s->in);
+    }
+}
+
 static void
 session_close(struct net_conn *c, enum net_close_why why)
 {
     struct session *s = net_conn_data(c);
     struct node_worker *w = s->w;
 
+    node_dump_cancel(s);
     if (w->node->cfg->verbose > 0) {
         log_info("<%d connection closed (%s)", s->fd, net_close_str(why));
     }

@@ -120,6 +120,12 @@ enum proto_reply {
     PROTO_REPLY_KEY_DECODE,     /* CLIENT_ERROR error decoding key */
     PROTO_REPLY_ARITH_OOM,      /* SERVER_ERROR out of memory (incr/ma) */
     PROTO_REPLY_VIVIFY_OOM,     /* SERVER_ERROR Out of memory allocating ... */
+    /* lru_crawler's replies (memcached 1.6.18). */
+    PROTO_REPLY_BADCLASS,       /* BADCLASS invalid class id */
+    PROTO_REPLY_CRAWLER_OFF,    /* CLIENT_ERROR lru crawler disabled */
+    PROTO_REPLY_CRAWLER_SLEEP,  /* CLIENT_ERROR sleep must be one second ... */
+    PROTO_REPLY_BAD_SLAB,       /* CLIENT_ERROR Illegal slab id */
+    PROTO_REPLY_BAD_LINE,       /* CLIENT_ERROR bad command line */
     PROTO_REPLY_COUNT
 };
 
@@ -150,6 +156,7 @@ enum proto_cmd {
     PROTO_CMD_VERBOSITY,
     PROTO_CMD_QUIT,
     PROTO_CMD_SHUTDOWN,
+    PROTO_CMD_LRU_CRAWLER,
     /* Meta commands: see "meta commands" below. */
     PROTO_CMD_MG,
     PROTO_CMD_MS,
@@ -194,8 +201,9 @@ enum proto_fatal {
  *   touch                key exptime, noreply
  *   flush_all            has_exptime/exptime (the delay), noreply
  *   verbosity            level, noreply
- *   stats shutdown       args: the rest of the line, trimmed ("" if none;
- *                        e.g. "slabs", "detail on"). The node decides.
+ *   stats shutdown lru_crawler
+ *                        args: the rest of the line, trimmed ("" if none;
+ *                        e.g. "slabs", "metadump all"). The node decides.
  *   version quit         nothing
  *   mg ms md ma me mn    see "meta commands" below
  * Negative exptimes are legal (memcached: already expired).
@@ -444,6 +452,30 @@ enum proto_status proto_parse_rsp(const struct proto_limits *lim,
  */
 size_t proto_compose_value(char *dst, struct str key, uint32_t flags,
     uint32_t bytes, bool with_cas, uint64_t cas);
+
+/* Room for one metadump line (every key byte URL-encoded). */
+#define PROTO_DUMP_LINE_MAX (4 + 3 * PROTO_KEY_MAX + 160)
+
+/*
+ * Write one "lru_crawler metadump" line, as memcached 1.6.18 does:
+ * "key=<key> exp=<exp> la=<la> cas=<cas> fetch=yes|no cls=<cls>
+ * size=<size>\n" (one line, ended by "\n" alone; the dump ends with
+ * "END\r\n"). The key is URL-encoded as memcached does: every byte but
+ * ASCII letters, digits and "-._~" becomes %XX (upper case hex), so no
+ * key byte can end the line. exp and la are absolute unix seconds (exp
+ * -1: never). dst holds PROTO_DUMP_LINE_MAX bytes; returns the length.
+ */
+size_t proto_compose_dump_line(char *dst, struct str key, int64_t exp,
+    int64_t la, uint64_t cas, bool fetched, unsigned cls, uint64_t size);
+
+/*
+ * Write one "stats cachedump" line, "ITEM <key> [<bytes> b; <exp> s]\r\n"
+ * (exp: absolute unix seconds, 0 = never), to dst (PROTO_DUMP_LINE_MAX
+ * bytes) and return its length; 0 if the key could not stand in a text
+ * line (memcached leaves base64-stored keys out of cachedump too).
+ */
+size_t proto_compose_cachedump_line(char *dst, struct str key,
+    uint64_t bytes, uint64_t exp);
 
 /* Write "<v>\r\n" (an incr/decr reply) to dst[PROTO_NUMBER_MAX]; return
  * its length. */

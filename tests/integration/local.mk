@@ -29,6 +29,7 @@ EXTRA_DIST += $(META_IT) tools/examples/meta_lock.py
 # flags and Debian's memcached.conf.
 COMPAT_IT = \
     tests/integration/test_compat_keys.py \
-    tests/integration/test_compat_detect.py
+    tests/integration/test_compat_detect.py \
+    tests/integration/test_compat_dump.py
 TESTS += $(COMPAT_IT)
 EXTRA_DIST += $(COMPAT_IT)
