@@ -120,6 +120,7 @@ node_dump_cancel(struct session *s)
     if (s->dump != NULL) {
         dump_free(s->dump);
         s->dump = NULL;
+        __atomic_fetch_sub(&s->w->node->dumps_running, 1, __ATOMIC_RELAXED);
     }
 }
 
@@ -178,6 +179,7 @@ dump_start(struct session *s, uint64_t classes, enum dump_format format,
     }
     store_dump_begin(s->w->node->store, &d->walk, classes);
     s->dump = d;
+    __atomic_fetch_add(&s->w->node->dumps_running, 1, __ATOMIC_RELAXED);
     /* Requests sent meanwhile wait in the socket, not in our memory. */
     net_conn_pause_read(s->conn, true);
     net_timer_arm(d->timer, 0);
@@ -194,9 +196,13 @@ crawler_walk(struct session *s, struct str what, struct str arg)
     if (!__atomic_load_n(&n->crawler_enabled, __ATOMIC_RELAXED)) {
         return session_reply(s, proto_reply_str(PROTO_REPLY_CRAWLER_OFF));
     }
+    if (str_eq_cstr(what, "metadump") && n->cfg->dump_disabled) {
+        return session_reply(s, proto_reply_str(PROTO_REPLY_METADUMP_OFF));
+    }
     if (!parse_classes(arg, &classes)) {
         return session_reply(s, proto_reply_str(PROTO_REPLY_BADCLASS));
     }
+    __atomic_fetch_add(&n->dumps_started, 1, __ATOMIC_RELAXED);
     if (str_eq_cstr(what, "crawl")) {
         return session_reply(s, proto_reply_str(PROTO_REPLY_OK));
     }
@@ -260,6 +266,9 @@ node_cachedump(struct session *s, struct str args)
     uint32_t cls;
     uint32_t n;
 
+    if (s->w->node->cfg->dump_disabled) {
+        return session_reply(s, proto_reply_str(PROTO_REPLY_CACHEDUMP_OFF));
+    }
     (void)proto_keys_next(&it, &word);      /* "cachedump" */
     if (!proto_keys_next(&it, &id) || !proto_keys_next(&it, &limit)) {
         return session_reply(s, proto_reply_str(PROTO_REPLY_BAD_LINE));

@@ -64,6 +64,8 @@ struct node {
     struct net_timer *maint;
     unsigned verbosity;             /* "verbosity" command; relaxed atomic */
     bool crawler_enabled;           /* "lru_crawler enable"; relaxed atomic */
+    uint64_t dumps_running;         /* metadumps streaming; atomic */
+    uint64_t dumps_started;         /* lru_crawler crawl/metadump; atomic */
 };
 
 /* What a session is doing, for "stats conns" (memcached's state names). */

@@ -126,6 +126,8 @@ enum proto_reply {
     PROTO_REPLY_CRAWLER_SLEEP,  /* CLIENT_ERROR sleep must be one second ... */
     PROTO_REPLY_BAD_SLAB,       /* CLIENT_ERROR Illegal slab id */
     PROTO_REPLY_BAD_LINE,       /* CLIENT_ERROR bad command line */
+    PROTO_REPLY_METADUMP_OFF,   /* ERROR metadump not allowed (-X) */
+    PROTO_REPLY_CACHEDUMP_OFF,  /* CLIENT_ERROR stats cachedump not ... */
     PROTO_REPLY_COUNT
 };
 

@@ -134,6 +134,9 @@ static const struct str reply_table[PROTO_REPLY_COUNT] = {
         REPLY("CLIENT_ERROR sleep must be one second or less"),
     [PROTO_REPLY_BAD_SLAB] = REPLY("CLIENT_ERROR Illegal slab id"),
     [PROTO_REPLY_BAD_LINE] = REPLY("CLIENT_ERROR bad command line"),
+    [PROTO_REPLY_METADUMP_OFF] = REPLY("ERROR metadump not allowed"),
+    [PROTO_REPLY_CACHEDUMP_OFF] =
+        REPLY("CLIENT_ERROR stats cachedump not allowed"),
 };
 
 #define WORD(s) { s, sizeof(s) - 1 }

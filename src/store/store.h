@@ -364,6 +364,7 @@ struct store_stats {
     bool hash_is_expanding;
     bool slab_reassign_running;
     uint64_t item_header_bytes;     /* per-item overhead of this store */
+    uint64_t global_page_pool;      /* pages not given to any class */
 };
 
 /* `stats slabs` / `stats items` of one slab class (memcached's names). */
@@ -384,6 +385,16 @@ struct store_class_stats {
     uint64_t outofmemory;
     uint64_t pages_in;           /* pages this class received by moves */
     uint64_t pages_out;          /* pages moved away from this class */
+    /* Commands that found (or, cmd_set, allocated) an item of this class,
+     * as memcached's per-class "stats slabs" counters. */
+    uint64_t get_hits;           /* get/gets/mg hits */
+    uint64_t cmd_set;            /* items allocated by storage commands */
+    uint64_t delete_hits;
+    uint64_t incr_hits;
+    uint64_t decr_hits;
+    uint64_t cas_hits;
+    uint64_t cas_badval;
+    uint64_t touch_hits;         /* touch/gat/mg T hits */
 };
 
 /* Snapshot of the global counters. Takes each lock briefly. */

@@ -30,6 +30,8 @@ EXTRA_DIST += $(META_IT) tools/examples/meta_lock.py
 COMPAT_IT = \
     tests/integration/test_compat_keys.py \
     tests/integration/test_compat_detect.py \
-    tests/integration/test_compat_dump.py
+    tests/integration/test_compat_dump.py \
+    tests/integration/test_compat_stats.py \
+    tests/integration/test_compat_flags.py
 TESTS += $(COMPAT_IT)
 EXTRA_DIST += $(COMPAT_IT)
