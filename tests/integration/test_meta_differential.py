@@ -12,7 +12,8 @@ protocol and locks"): the l flag, negative or overflowing TTL tokens,
 mg with both N and T. The n* keys take incr/decr: memcached rewrites a
 number in place or as a new item depending on whether an earlier reply in
 the same batch still holds it, so their s, h and win/stale flags are not
-deterministic and are not asked for. Bounded: fixed seeds and batches."""
+deterministic and are not asked for; nor may they reach 2^63 (see
+NUMBER_LIMIT in the classic test). Bounded: fixed seeds and batches."""
 
 import re
 
@@ -85,7 +86,8 @@ class MetaGen(ClassicGen):
         k, flags = self.meta_key(allow_b=True)
         v = self.value() if self.rng.random() < 0.9 else "x" * 1100000
         if k.startswith("n"):
-            v = str(self.rng.choice([0, 7, 100, 2 ** 64 - 1]))
+            # Below 2^63: see NUMBER_LIMIT in the classic test.
+            v = str(self.rng.choice([0, 7, 100] + classic.BIG_NUMBERS))
         flags += self.pick("ckq", 0.35)
         if "c" in flags and "k" not in flags:
             flags.append("k")
@@ -119,10 +121,15 @@ class MetaGen(ClassicGen):
         flags += self.pick("vtckq", 0.3)
         if "c" in flags and "k" not in flags:
             flags.append("k")
+        mode = "I"
         if self.rng.random() < 0.4:
-            flags.append("M" + self.rng.choice("I+D-"))
+            mode = self.rng.choice("I+D-")
+            flags.append("M" + mode)
         if self.rng.random() < 0.5:
-            flags.append("D%d" % self.rng.choice([1, 5, 2 ** 64 - 1]))
+            # As incr/decr in the classic test (NUMBER_LIMIT).
+            deltas = classic.INCR_DELTAS if mode in "I+" else \
+                classic.DECR_DELTAS
+            flags.append("D" + self.rng.choice(deltas))
         if self.rng.random() < 0.3:
             flags += ["N" + self.ttl(), "J%d" % self.rng.randrange(100)]
         # No T: memcached sets it on the replaced item when the number is
@@ -205,6 +212,12 @@ class MetaDifferentialTest(classic.DifferentialTest):
     with the meta generator, plus seeds of its own."""
     GEN = MetaGen
     SIDE = Side
+
+
+class MetaNumberRangeTest(classic.NumberRangeTest):
+    """The classic test's number range check on the meta generator."""
+    GEN = MetaGen
+    SEEDS = classic.SEEDS + SEEDS
 
 
 for _seed in SEEDS:

@@ -5,7 +5,9 @@ equalities (each server's CAS numbers are renamed in order of first
 appearance). Inputs where ringcached differs on purpose (see the man page)
 are not generated, nor is a get with a key over 250 bytes: memcached then
 drops the replies to the requests before it in the same batch (tested in
-test_node_badinput.py instead). Bounded: a fixed number of seeds and batches."""
+test_node_badinput.py instead), nor a number of 2^63 or more where incr or
+decr would read it (see NUMBER_LIMIT). Bounded: a fixed number of seeds and
+batches."""
 
 import random
 import re
@@ -23,6 +25,21 @@ BATCHES = 300
 KEYS = ["k%d" % i for i in range(8)] + ["n%d" % i for i in range(3)]
 TEXT_KEYS = [k for k in KEYS if k.startswith("k")]
 NUM_KEYS = [k for k in KEYS if k.startswith("n")]
+# memcached 1.6.18 checks a number of 2^63 or more for a '-' with
+# strchr() from the start of the value, which runs past the value's
+# "\r\n" into whatever the slab chunk and the next one hold (stale bytes
+# of older items, pointers of its neighbours) up to the first NUL: whether
+# incr/decr (and ma) call such a number "non-numeric" depends on the heap
+# layout of that process. So no stored number may reach 2^63: stored
+# numbers are below 2^62 and incr deltas (classic and meta) are at most
+# 2^32, far too few to add up to 2^63 in one seed (NumberRangeTest checks
+# it); decr may still take 2^64-1 (it clamps to 0). ringcached's handling
+# of 20-digit numbers is tested with fixed answers (WideNumberTest,
+# test_node_commands.py, test_node_torture.py).
+NUMBER_LIMIT = 2 ** 63
+BIG_NUMBERS = [2 ** 62, 10 ** 18 - 1]
+INCR_DELTAS = ["1", "5", "4294967296", "0"]
+DECR_DELTAS = ["1", "5", "18446744073709551615", "0"]
 VERSION_END = re.compile(rb"VERSION [^\r\n]*\r\n\Z")
 VALUE_CAS = re.compile(rb"^(VALUE \S+ \d+ \d+) (\d+)\r$", re.M)
 # After a decr shortens a number, memcached pads it with spaces in place
@@ -50,8 +67,8 @@ class Gen:
     def value(self):
         r = self.rng.random()
         if r < 0.3:
-            return str(self.rng.choice([0, 1, 9, 10, 99, 2 ** 64 - 1,
-                                        2 ** 64 - 2, 12345678]))
+            return str(self.rng.choice([0, 1, 9, 10, 99, 12345678]
+                                       + BIG_NUMBERS))
         if r < 0.33:
             return " 42"          # leading space: memcached's incr takes it
         if r < 0.36:
@@ -91,9 +108,10 @@ class Gen:
         if r == 0:
             return "delete %s%s\r\n" % (k, self.noreply())
         if r in (1, 2):
-            delta = self.rng.choice(["1", "5", "18446744073709551615", "0"])
-            return "%s %s %s%s\r\n" % (self.rng.choice(["incr", "decr"]),
-                                       self.rng.choice(NUM_KEYS), delta,
+            cmd = self.rng.choice(["incr", "decr"])
+            delta = self.rng.choice(INCR_DELTAS if cmd == "incr"
+                                    else DECR_DELTAS)
+            return "%s %s %s%s\r\n" % (cmd, self.rng.choice(NUM_KEYS), delta,
                                        self.noreply())
         if r == 3:
             return "touch %s %s%s\r\n" % (k, self.exptime(), self.noreply())
@@ -175,6 +193,77 @@ class Side:
             name = self.names.setdefault(m.group(2), len(self.names))
             return m.group(1) + b" cas#%d\r" % name
         return VALUE_CAS.sub(one, out)
+
+
+def number_bounds(gen, batches):
+    """Yield (command, bound) for each command `gen` makes in `batches`
+    batches, where bound is an upper bound of the number each n* key may
+    hold after it: a store of a number may set it, an incr (or ma in an
+    incr mode, or its N auto-create with J) may add to it, nothing lowers
+    it."""
+    bound = {}
+    b64 = {"bjA=": "n0"}
+    for _ in range(batches):
+        for cmd in gen.batch():
+            lines = cmd.split("\r\n")
+            words = lines[0].split(" ")
+            key = b64.get(words[1], words[1]) if len(words) > 1 else ""
+            if key in NUM_KEYS:
+                old = bound.get(key, 0)
+                bound[key] = max(old, number_after(words, lines, old))
+            yield cmd, max(bound.values(), default=0)
+
+
+def number_after(words, lines, old):
+    """The largest number one command can leave in its key, given the
+    bound `old` before it (see number_bounds)."""
+    def num(text, default=0):
+        text = text.strip()
+        return int(text) if text.isdigit() else default
+    if words[0] in ("set", "add", "replace", "cas", "ms"):
+        return num(lines[1]) if len(lines) > 1 else 0
+    if words[0] == "incr" and len(words) > 2:
+        return old + num(words[2])
+    if words[0] == "ma":
+        flags = {w[:1]: w[1:] for w in words[2:] if w}
+        if flags.get("M", "I") not in ("I", "i", "+"):
+            return num(flags.get("J", "0"))
+        return max(old + num(flags.get("D", "1"), 1),
+                   num(flags.get("J", "0")))
+    return 0
+
+
+class NumberRangeTest(unittest.TestCase):
+    """The generator never lets a number reach NUMBER_LIMIT, where
+    memcached's answer depends on its heap (see NUMBER_LIMIT)."""
+    GEN = Gen
+    SEEDS = SEEDS
+
+    def test_numbers_stay_below_limit(self):
+        for seed in self.SEEDS:
+            for cmd, bound in number_bounds(self.GEN(seed), BATCHES):
+                self.assertLess(bound, NUMBER_LIMIT,
+                                "seed %d: %r" % (seed, cmd[:120]))
+
+
+class WideNumberTest(unittest.TestCase):
+    """Numbers of 2^63 and more, which the differential test leaves out:
+    ringcached answers by arithmetic whatever lies next to the value in
+    memory. (memcached 1.6.18 says "non-numeric" after this setup: the
+    deleted item's "--" is still behind the number in the reused chunk.)"""
+
+    def test_incr_decr_next_to_stale_dashes(self):
+        with nodelib.node("-m", "64") as rc:
+            got = nodelib.exchange(rc.port, (
+                b"set x 0 0 34\r\n" + b"a" * 32 + b"--\r\ndelete x\r\n"
+                b"set n 0 0 20\r\n18446744073709551615\r\n"
+                b"incr n 0\r\ndecr n 1\r\nincr n 2\r\n"
+                b"set m 0 0 20\r\n18446744073709551615\r\n"
+                b"ma m v D5\r\nma m v MD D4\r\n"))
+        self.assertEqual(got, b"STORED\r\nDELETED\r\nSTORED\r\n"
+                         b"18446744073709551615\r\n"
+                         b"18446744073709551614\r\n0\r\nSTORED\r\n"
+                         b"VA 1\r\n4\r\nVA 1\r\n0\r\n")
 
 
 class DifferentialTest(unittest.TestCase):
