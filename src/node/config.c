@@ -10,11 +10,12 @@
 #include <string.h>
 
 #include "config.h"
+#include "store/store.h"
 #include "util/util.h"
 
 #define NODE_DEFAULT_PORT 11211
 
-static const char short_opts[] = "p:U:s:a:Al:du:m:c:vhVf:n:t:R:b:B:I:Fo:";
+static const char short_opts[] = "p:U:s:a:Al:du:m:c:vhVf:n:t:R:b:B:I:Fo:MC";
 
 static const struct option long_opts[] = {
     { "port", required_argument, NULL, 'p' },
@@ -39,6 +40,8 @@ static const struct option long_opts[] = {
     { "max-item-size", required_argument, NULL, 'I' },
     { "disable-flush-all", no_argument, NULL, 'F' },
     { "extended", required_argument, NULL, 'o' },
+    { "disable-evictions", no_argument, NULL, 'M' },
+    { "disable-cas", no_argument, NULL, 'C' },
     { "idle-timeout", required_argument, NULL, 1000 },
     { NULL, 0, NULL, 0 },
 };
@@ -69,8 +72,14 @@ static const char usage_text[] =
     "-B, --protocol=<name>     ascii or auto (binary is not supported)\n"
     "-A, --enable-shutdown     enable the ascii \"shutdown\" command\n"
     "-F, --disable-flush-all   disable the flush_all command\n"
+    "-M, --disable-evictions   return errors on memory exhausted instead "
+    "of evicting\n"
+    "-C, --disable-cas         disable CAS uniques (saves 8 bytes per "
+    "item)\n"
     "-o, --extended=<opts>     comma separated: idle_timeout=<secs>,\n"
-    "                          hashpower=<num>\n"
+    "                          hashpower=<num>, slab_chunk_max=<bytes>\n"
+    "                          (default: 524288), slab_automove=<0|1|2>\n"
+    "                          (default: 1), slab_reassign\n"
     "    --idle-timeout=<secs> close connections idle this long "
     "(default: 0, off)\n"
     "-u, --user=<user>         run as <user> (only when started as root)\n"
@@ -91,6 +100,8 @@ node_config_init(struct node_config *c)
     c->item_size_max = (size_t)1 << 20;
     c->growth_factor = 1.25;
     c->chunk_min = 48;
+    c->slab_chunk_max = (size_t)512 << 10;
+    c->slab_automove = 1;
     c->backlog = 1024;
     c->reqs_per_event = 20;
 }
@@ -241,6 +252,30 @@ node_split_listen(const char *entry, uint16_t defport, char *host,
     return true;
 }
 
+/* -o options of the item store (slab_*); false if `opt` is none of them
+ * or its value is bad. */
+static bool
+parse_store_option(struct node_config *c, const char *opt, const char *val)
+{
+    uint32_t v;
+
+    if (strcmp(opt, "slab_reassign") == 0 && val == NULL) {
+        return true;    /* always on */
+    }
+    if (strcmp(opt, "slab_automove") == 0 && val != NULL
+        && parse_range(val, 0, 2, &v)) {
+        c->slab_automove = v;
+        return true;
+    }
+    if (strcmp(opt, "slab_chunk_max") == 0 && val != NULL
+        && parse_item_size(val, &c->slab_chunk_max)
+        && c->slab_chunk_max <= ((size_t)1 << 20)
+        && c->slab_chunk_max % 8 == 0) {
+        return true;
+    }
+    return false;
+}
+
 /* -o a=b,c=d: the extended options ringcached knows. */
 static bool
 parse_extended(struct node_config *c, const char *list, FILE *err)
@@ -264,12 +299,15 @@ parse_extended(struct node_config *c, const char *list, FILE *err)
         } else if (strcmp(opt, "hashpower") == 0 && val != NULL &&
             parse_range(val, 12, 32, &v)) {
             c->hash_power = v;
+        } else if (parse_store_option(c, opt, val)) {
+            /* slab_chunk_max, slab_automove, slab_reassign */
         } else if (strcmp(opt, "maxconns_fast") == 0 && val == NULL) {
             /* memcached's default, and ours: nothing to do. */
         } else {
             fprintf(err, "ringcached: -o %s%s%s: unknown or invalid "
                 "extended option (known: idle_timeout=<secs>, "
-                "hashpower=<12..32>)\n", opt, val != NULL ? "=" : "",
+                "hashpower=<12..32>, slab_chunk_max=<1k..1m>, "
+                "slab_automove=<0..2>, slab_reassign)\n", opt, val != NULL ? "=" : "",
                 val != NULL ? val : "");
             ok = false;
         }
@@ -399,6 +437,12 @@ parse_one(struct node_config *c, int opt, const char *arg, FILE *out,
     case 'F':
         c->disable_flush = true;
         break;
+    case 'M':
+        c->no_evict = true;
+        break;
+    case 'C':
+        c->no_cas = true;
+        break;
     case 'o':
         if (!parse_extended(c, arg, err)) {
             return NODE_PARSE_EXIT_USAGE;
@@ -416,6 +460,26 @@ parse_one(struct node_config *c, int opt, const char *arg, FILE *out,
     return NODE_PARSE_RUN;
 }
 
+/* -m must hold the pages of the largest item (-I) and one more. */
+static bool
+check_memory(const struct node_config *c, FILE *err)
+{
+    struct store_config sc;
+    size_t min;
+
+    store_config_init(&sc);
+    sc.item_size_max = c->item_size_max;
+    sc.slab_chunk_max = c->slab_chunk_max;
+    min = store_min_memory(&sc);
+    if (c->mem_limit < min) {
+        fprintf(err, "ringcached: -m %zu is too small for -I %zu: at least "
+            "-m %zu is needed\n", c->mem_limit >> 20, c->item_size_max,
+            (min + ((size_t)1 << 20) - 1) >> 20);
+        return false;
+    }
+    return true;
+}
+
 /* Checks that need every flag: memcached's -I against -m rule. */
 static enum node_parse
 check_config(struct node_config *c, FILE *err)
@@ -424,9 +488,7 @@ check_config(struct node_config *c, FILE *err)
     uint16_t port;
     size_t i;
 
-    if (c->item_size_max > c->mem_limit / 2) {
-        fprintf(err, "ringcached: -I %zu: cannot be larger than half of "
-            "the memory limit (-m)\n", c->item_size_max);
+    if (!check_memory(c, err)) {
         return NODE_PARSE_EXIT_USAGE;
     }
     for (i = 0; i < c->nlisten; i++) {

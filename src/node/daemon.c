@@ -77,6 +77,9 @@ make_store(const struct node_config *c)
     sc.item_size_max = c->item_size_max;
     sc.growth_factor = c->growth_factor;
     sc.chunk_min = c->chunk_min;
+    sc.slab_chunk_max = c->slab_chunk_max;
+    sc.slab_automove = c->slab_automove;
+    sc.no_evict = c->no_evict;
     if (c->hash_power > 0) {
         sc.hash_power = c->hash_power;
     }

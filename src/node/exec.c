@@ -44,11 +44,32 @@ bool
 node_send_item_value(struct session *s, struct item *it)
 {
     size_t vlen = item_value_len(it);
+    struct item_segs segs;
+    struct str seg;
+    struct str next;
+    bool more;
 
     STAT_ADD(&s->w->ctr, bytes_written, vlen);
-    if (net_conn_write_ref(s->conn, item_value(it), vlen, release_item, it)
-        != NET_OK) {
-        return false;
+    if (item_contiguous(it)) {
+        if (net_conn_write_ref(s->conn, item_value(it), vlen, release_item,
+            it) != NET_OK) {
+            return false;
+        }
+        return session_reply(s, proto_reply_str(PROTO_REPLY_CRLF));
+    }
+    /* A chained value: one segment per chunk, the last one releases. */
+    item_segs_begin(it, &segs);
+    more = item_segs_next(&segs, &seg);
+    while (more) {
+        more = item_segs_next(&segs, &next);
+        if (net_conn_write_ref(s->conn, seg.ptr, seg.len,
+            more ? NULL : release_item, it) != NET_OK) {
+            if (more) {
+                item_unref(release_store, it);
+            }
+            return false;
+        }
+        seg = next;
     }
     return session_reply(s, proto_reply_str(PROTO_REPLY_CRLF));
 }
@@ -161,7 +182,7 @@ exec_storage(struct session *s, const struct proto_req *req, uint32_t now)
     st = store_alloc(n->store, req->key, req->flags, req->exptime,
         req->data.len, now, &it);
     if (st == STORE_OK) {
-        memcpy(item_value_mut(it), req->data.ptr, req->data.len);
+        item_value_write(it, 0, req->data.ptr, req->data.len);
         st = store_link(n->store, it, storage_mode(req->cmd), req->cas, now,
             NULL);
     } else if (req->cmd == PROTO_CMD_SET) {

@@ -254,7 +254,7 @@ exec_ms(struct session *s, const struct proto_req *req, uint32_t now)
         STAT_ADD(&s->w->ctr, store_no_memory, 1);
         return session_reply(s, proto_reply_str(PROTO_REPLY_OUT_OF_MEMORY));
     }
-    memcpy(item_value_mut(it), req->data.ptr, req->data.len);
+    item_value_write(it, 0, req->data.ptr, req->data.len);
     /* An append that cannot be joined is "NS", as in memcached. */
     rc = store_link(st, it, ms_mode(req), req->cas, now, &cas);
     if (rc == STORE_OK && quiet(req)) {
