@@ -14,10 +14,8 @@
 
 #include "net/net.h"
 #include "proto/proto.h"
+#include "store/store.h"
 #include "util/util.h"
-
-struct item;
-struct store;
 
 /* Counters a worker keeps for "stats" (memcached's per-thread stats).
  * Written only by the worker, read by any: see STAT_ADD. */
@@ -79,6 +77,12 @@ struct session {
     enum session_state state;       /* relaxed atomic for stats conns */
     size_t skip;                    /* bytes still to swallow */
     size_t seen;                    /* input bytes already counted */
+    /* A storage command whose value is read straight into its item. */
+    struct item *fill;              /* NULL when none */
+    size_t fill_off;                /* value bytes read so far */
+    enum proto_cmd fill_cmd;
+    uint64_t fill_cas;
+    bool fill_noreply;
     uint32_t small_batches;         /* batches since the last large one */
     uint32_t last_cmd;              /* wall seconds; relaxed atomic */
     int fd;
@@ -98,6 +102,14 @@ bool session_reply_buf(struct session *s, const struct buf *b);
 /* exec.c: run one parsed request; false when the connection must close
  * (after quit, or when output could not be queued). */
 bool node_exec(struct session *s, const struct proto_req *req, uint32_t now);
+/* A storage command whose item could not be allocated (`st`): drop the
+ * old value of a set, count, reply. As node_exec(). */
+bool node_storage_failed(struct session *s, const struct proto_req *req,
+    enum store_status st, uint32_t now);
+/* Commit a filled item under storage command `cmd` and reply; consumes
+ * the reference to `it`. As node_exec(). */
+bool node_storage_link(struct session *s, enum proto_cmd cmd,
+    struct item *it, uint64_t cas, bool noreply, uint32_t now);
 /* The release callback for item values queued by reference. */
 void node_exec_set_store(struct store *st);
 /* Drop a reference to an item of the node's store. */

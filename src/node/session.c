@@ -75,6 +75,69 @@ refuse(struct session *s, const struct proto_req *req, struct buf *in,
     }
 }
 
+/*
+ * A storage command line whose value has not all arrived: allocate the
+ * item now and read the value straight into it (fill_step), so value
+ * bytes wait inside -m, not in the input buffer. If the item cannot be
+ * allocated, reply now and swallow the value. The line is consumed.
+ */
+static void
+start_fill(struct session *s, const struct proto_req *req, struct buf *in,
+    uint32_t now)
+{
+    struct node *n = s->w->node;
+    size_t line = req->need - req->data.len - 2;
+    struct item *it;
+    enum store_status st;
+
+    STAT_ADD(&s->w->ctr, cmd_set, 1);
+    st = store_alloc(n->store, req->key, req->flags, req->exptime,
+        req->data.len, now, &it);
+    if (st != STORE_OK) {
+        if (!node_storage_failed(s, req, st, now)) {
+            net_conn_close_flush(s->conn);
+        }
+        s->skip = req->need;
+        swallow(s, in);
+        set_state(s, SESSION_SWALLOW);
+        return;
+    }
+    s->fill = it;
+    s->fill_off = 0;
+    s->fill_cmd = req->cmd;
+    s->fill_cas = req->cas;
+    s->fill_noreply = req->noreply;
+    buf_consume(in, line);
+    set_state(s, SESSION_NREAD);
+}
+
+/* Move arrived value bytes into the item being filled; once the value and
+ * its "\r\n" are in, store it. False while more bytes are needed. */
+static bool
+fill_step(struct session *s, struct buf *in, uint32_t now)
+{
+    struct item *it = s->fill;
+    size_t want = item_value_len(it) - s->fill_off;
+    size_t n = in->len < want ? in->len : want;
+
+    item_value_write(it, s->fill_off, buf_head(in), n);
+    buf_consume(in, n);
+    s->fill_off += n;
+    if (s->fill_off < item_value_len(it) || in->len < 2) {
+        return false;
+    }
+    s->fill = NULL;
+    if (buf_head(in)[0] != '\r' || buf_head(in)[1] != '\n') {
+        node_release_item(it);
+        session_reply(s, proto_reply_str(PROTO_REPLY_BAD_CHUNK));
+    } else if (!node_storage_link(s, s->fill_cmd, it, s->fill_cas,
+        s->fill_noreply, now)) {
+        net_conn_close_flush(s->conn);
+    }
+    buf_consume(in, 2);
+    return true;
+}
+
 static void
 session_read(struct net_conn *c, struct buf *in)
 {
@@ -91,6 +154,10 @@ session_read(struct net_conn *c, struct buf *in)
     if (s->skip > 0) {
         swallow(s, in);
     }
+    if (s->fill != NULL && !fill_step(s, in, now)) {
+        s->seen = in->len;
+        return;
+    }
     while (in->len > 0 && !net_conn_closing(c)) {
         set_state(s, SESSION_PARSING);
         st = proto_parse_req(&n->lim, buf_head(in), in->len, &req, &used);
@@ -102,6 +169,16 @@ session_read(struct net_conn *c, struct buf *in)
             buf_consume(in, used);
             largest = used > largest ? used : largest;
         } else if (st == PROTO_AGAIN) {
+            if (req.need > in->len && proto_cmd_is_storage(req.cmd)) {
+                start_fill(s, &req, in, now);
+                if (s->fill != NULL && fill_step(s, in, now)) {
+                    continue;
+                }
+                if (s->fill == NULL && s->skip == 0) {
+                    continue;
+                }
+                break;
+            }
             if (req.need > in->len) {
                 /* Room for the whole data block: one read can finish it. */
                 buf_reserve(in, req.need - in->len);
@@ -117,7 +194,8 @@ session_read(struct net_conn *c, struct buf *in)
         }
     }
     if (in->len == 0) {
-        set_state(s, s->skip > 0 ? SESSION_SWALLOW : SESSION_WAITING);
+        set_state(s, s->fill != NULL ? SESSION_NREAD
+            : s->skip > 0 ? SESSION_SWALLOW : SESSION_WAITING);
         /*
          * NOTE: a client that sends large values now and then keeps its
          * big buffer (allocating ~128 KiB again per set cost ~3% CPU at
@@ -156,6 +234,9 @@ session_close(struct net_conn *c, enum net_close_why why)
         s->next->prev = s->prev;
     }
     pthread_mutex_unlock(&w->mu);
+    if (s->fill != NULL) {
+        node_release_item(s->fill);    /* the client left mid-value */
+    }
     free(s);
 }
 

@@ -150,6 +150,7 @@ enum proto_cmd {
     PROTO_CMD_VERBOSITY,
     PROTO_CMD_QUIT,
     PROTO_CMD_SHUTDOWN,
+    PROTO_CMD_SLABS,      /* slabs reassign|automove: args, as stats */
     /* Meta commands: see "meta commands" below. */
     PROTO_CMD_MG,
     PROTO_CMD_MS,
@@ -178,7 +179,7 @@ bool proto_cmd_is_retrieval(enum proto_cmd cmd);
  *   touch                key exptime, noreply
  *   flush_all            has_exptime/exptime (the delay), noreply
  *   verbosity            level, noreply
- *   stats shutdown       args: the rest of the line, trimmed ("" if none;
+ *   stats shutdown slabs args: the rest of the line, trimmed ("" if none;
  *                        e.g. "slabs", "detail on"). The node decides.
  *   version quit         nothing
  *   mg ms md ma me mn    see "meta commands" below
@@ -205,7 +206,13 @@ struct proto_req {
     char mode;            /* meta M<c>, 0 if none */
     enum proto_reply err; /* PROTO_CLIENT_ERROR/PROTO_FATAL: the reply */
     size_t need;          /* PROTO_AGAIN: bytes needed in all, if known
-                           * (the data block's end), else 0 */
+                           * (the data block's end), else 0. For set add
+                           * replace append prepend cas the line is
+                           * complete then: every field is filled, and
+                           * data.len (data.ptr NULL) is the value's
+                           * length, so the caller may take the line
+                           * (need - data.len - 2 bytes) and read the
+                           * value itself. */
 };
 
 /*

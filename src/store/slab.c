@@ -34,7 +34,7 @@
 #define CLOCK_SCAN_MAX 16384
 /* Seconds by which another class's tail must be older than ours before a
  * request takes a page from it rather than evicting its own items. */
-#define STEAL_AGE 2
+#define STEAL_AGE 1
 
 /* ---- arena and pool ---- */
 
@@ -754,6 +754,18 @@ pick_idle_source(struct store *s, unsigned dst, const uint64_t *pressure,
     return best;
 }
 
+/* Pages of class `c` not being emptied already. */
+static uint32_t
+class_givable_locked(const struct store *s, const struct slab_class *c)
+{
+    uint32_t n = 0;
+
+    for (uint32_t i = 0; i < c->npages; i++) {
+        n += !s->pages[c->pages[i]].draining;
+    }
+    return n;
+}
+
 /* Start emptying src's page with the fewest live chunks into move `m`,
  * for class `dst` (-1: the pool), if src keeps `keep` pages besides.
  * False if it has no page to give. */
@@ -763,14 +775,11 @@ start_move(struct store *s, unsigned src, int dst, uint32_t keep,
 {
     struct slab_class *c = &s->classes[src];
     uint32_t best = NO_PAGE;
-    uint32_t draining = 0;
+    uint32_t givable;
 
     pthread_mutex_lock(&c->lock);
-    for (uint32_t i = 0; i < c->npages; i++) {
-        draining += s->pages[c->pages[i]].draining;
-    }
-    for (uint32_t i = 0; i < c->npages && c->npages > draining + keep;
-        i++) {
+    givable = class_givable_locked(s, c);
+    for (uint32_t i = 0; i < c->npages && givable > keep; i++) {
         uint32_t p = c->pages[i];
 
         if (!s->pages[p].draining
@@ -1027,28 +1036,34 @@ free_move_locked(struct store *s)
 }
 
 /* The class other than `dst` whose tail is oldest among those with a page
- * to give (`keep` pages besides); -1 if none. */
+ * to give (`keep` pages besides, not counting pages being emptied); -1 if
+ * none. */
 static int
 oldest_tail(struct store *s, int dst, uint32_t keep, uint32_t now,
     uint32_t *stamp)
 {
     int best = -1;
+    uint32_t most = 0;
 
     for (unsigned i = 0; i < s->nclasses; i++) {
         struct slab_class *c = &s->classes[i];
         uint32_t st;
-        bool ok;
+        uint32_t n;
 
         if ((int)i == dst) {
             continue;
         }
         pthread_mutex_lock(&c->lock);
-        ok = c->npages > keep;
+        n = class_givable_locked(s, c);
         st = hand_stamp_locked(s, c, now);
         pthread_mutex_unlock(&c->lock);
-        if (ok && (best < 0 || st < *stamp)) {
+        /* Ties (same second) go to the class with the most pages: one
+         * page is the smallest part of it. */
+        if (n > keep && (best < 0 || st < *stamp
+            || (st == *stamp && n > most))) {
             best = (int)i;
             *stamp = st;
+            most = n;
         }
     }
     return best;
