@@ -179,6 +179,7 @@ make_server(struct node *n)
     sc.reject_msg = reject_msg;
     sc.backlog = c->backlog;
     sc.conn.idle_ms = c->idle_timeout * 1000u;
+    sc.conn.out_high = NODE_OUT_HIGH;
     sc.ops = &node_session_ops;
     sc.arg = n;
     sc.on_open = node_session_open;

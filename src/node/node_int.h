@@ -40,6 +40,15 @@ struct node_counters {
         __ATOMIC_RELAXED)
 #define STAT_GET(ctr, field) __atomic_load_n(&(ctr)->field, __ATOMIC_RELAXED)
 
+/*
+ * NOTE(node): a client stops being served once the replies queued for it
+ * cost this much (bytes plus segment headers) and its socket takes no
+ * more; it is served again at a quarter. Values go out by reference, so
+ * most of a big reply is item memory inside -m; the limit bounds what a
+ * client that pipelines and never reads costs outside it.
+ */
+#define NODE_OUT_HIGH ((size_t)64 << 10)
+
 struct session;
 
 struct node_worker {
@@ -83,6 +92,8 @@ struct session {
     enum proto_cmd fill_cmd;
     uint64_t fill_cas;
     bool fill_noreply;
+    bool busy;                      /* inside session_process */
+    bool stalled;                   /* stopped on a full output queue */
     uint32_t small_batches;         /* batches since the last large one */
     uint32_t last_cmd;              /* wall seconds; relaxed atomic */
     int fd;

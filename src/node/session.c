@@ -138,27 +138,38 @@ fill_step(struct session *s, struct buf *in, uint32_t now)
     return true;
 }
 
+/*
+ * Execute every complete request in `in`, until the replies queued for
+ * this client cost more than net's high watermark and the socket does not
+ * take them: then stop (`stalled`) until on_drain, so a client that does
+ * not read costs at most about one watermark.
+ */
 static void
-session_read(struct net_conn *c, struct buf *in)
+session_process(struct session *s, struct buf *in, uint32_t now)
 {
-    struct session *s = net_conn_data(c);
+    struct net_conn *c = s->conn;
     struct node *n = s->w->node;
     struct proto_req req;
     enum proto_status st;
-    uint32_t now = (uint32_t)util_wall_sec();
     size_t used;
     size_t largest = 0;
 
-    STAT_ADD(&s->w->ctr, bytes_read, in->len - s->seen);
-    __atomic_store_n(&s->last_cmd, now, __ATOMIC_RELAXED);
+    s->busy = true;
     if (s->skip > 0) {
         swallow(s, in);
     }
     if (s->fill != NULL && !fill_step(s, in, now)) {
-        s->seen = in->len;
+        s->busy = false;
         return;
     }
     while (in->len > 0 && !net_conn_closing(c)) {
+        if (net_conn_out_full(c)) {
+            net_conn_flush(c);
+            if (net_conn_out_full(c)) {
+                s->stalled = true;
+                break;
+            }
+        }
         set_state(s, SESSION_PARSING);
         st = proto_parse_req(&n->lim, buf_head(in), in->len, &req, &used);
         if (st == PROTO_OK) {
@@ -212,6 +223,33 @@ session_read(struct net_conn *c, struct buf *in)
             buf_fini(in);
         }
     }
+    s->busy = false;
+}
+
+static void
+session_read(struct net_conn *c, struct buf *in)
+{
+    struct session *s = net_conn_data(c);
+    uint32_t now = (uint32_t)util_wall_sec();
+
+    STAT_ADD(&s->w->ctr, bytes_read, in->len - s->seen);
+    __atomic_store_n(&s->last_cmd, now, __ATOMIC_RELAXED);
+    session_process(s, in, now);
+    s->seen = in->len;
+}
+
+/* The replies drained: go on with requests left in the input. */
+static void
+session_drain(struct net_conn *c)
+{
+    struct session *s = net_conn_data(c);
+    struct buf *in = net_conn_input(c);
+
+    if (s->busy || !s->stalled) {
+        return;
+    }
+    s->stalled = false;
+    session_process(s, in, (uint32_t)util_wall_sec());
     s->seen = in->len;
 }
 
@@ -242,6 +280,7 @@ session_close(struct net_conn *c, enum net_close_why why)
 
 const struct net_conn_ops node_session_ops = {
     .on_read = session_read,
+    .on_drain = session_drain,
     .on_close = session_close,
 };
 
