@@ -14,7 +14,7 @@
  * tail is oldest is emptied (its items rescued into free chunks of their
  * class or evicted) and handed over. It happens when the class has
  * nothing of its own to evict, or (automove on) when another class's
- * tail is older than its own by STEAL_AGE seconds: then evicting our own
+ * tail is clearly older than its own (STEAL_AGE): then evicting our own
  * young items would throw away what was just written.
  */
 #include "config.h"
@@ -32,8 +32,9 @@
  * next idle item regardless: bounds the latency of one allocation. */
 #define CLOCK_ACTIVE_MAX 4096
 #define CLOCK_SCAN_MAX 16384
-/* Seconds by which another class's tail must be older than ours before a
- * request takes a page from it rather than evicting its own items. */
+/* A request takes a page from the class with the oldest tail rather than
+ * evicting its own items when that tail is older than twice its own age
+ * plus this many seconds. */
 #define STEAL_AGE 1
 
 /* ---- arena and pool ---- */
@@ -454,13 +455,19 @@ static bool
 want_steal_locked(struct store *s, unsigned ci, uint32_t now)
 {
     int v = LOAD_RELAXED(&s->coldest);
+    uint32_t own;
+    uint32_t cold;
 
     if (LOAD_RELAXED(&s->automove) == 0 || s->cfg.no_evict || v < 0
         || (unsigned)v == ci) {
         return false;
     }
-    return LOAD_RELAXED(&s->coldest_stamp) + STEAL_AGE
-        <= hand_stamp_locked(s, &s->classes[ci], now);
+    own = now - hand_stamp_locked(s, &s->classes[ci], now);
+    cold = now - LOAD_RELAXED(&s->coldest_stamp);
+    /* Only a clear difference: classes whose tails are about as old
+     * would otherwise trade pages back and forth. */
+    return now >= LOAD_RELAXED(&s->coldest_stamp)
+        && cold >= 2 * own + STEAL_AGE;
 }
 
 static bool steal_page(struct store *s, unsigned dst, uint32_t now,
