@@ -172,8 +172,10 @@ status_reply(enum store_status st, enum proto_reply ok)
     return PROTO_REPLY_ERROR;
 }
 
-bool
-node_storage_failed(struct session *s, const struct proto_req *req,
+/* A storage command whose item could not be allocated (`st`): drop the
+ * old value of a set, count, reply. As node_exec(). */
+static bool
+storage_failed(struct session *s, const struct proto_req *req,
     enum store_status st, uint32_t now)
 {
     struct node *n = s->w->node;
@@ -210,8 +212,9 @@ node_storage_link(struct session *s, enum proto_cmd cmd, struct item *it,
         proto_reply_str(status_reply(st, PROTO_REPLY_STORED)));
 }
 
-static bool
-exec_storage(struct session *s, const struct proto_req *req, uint32_t now)
+struct item *
+node_storage_alloc(struct session *s, const struct proto_req *req,
+    uint32_t now, bool *alive)
 {
     struct node *n = s->w->node;
     struct item *it;
@@ -221,7 +224,21 @@ exec_storage(struct session *s, const struct proto_req *req, uint32_t now)
     st = store_alloc(n->store, req->key, req->flags, req->exptime,
         req->data.len, now, &it);
     if (st != STORE_OK) {
-        return node_storage_failed(s, req, st, now);
+        *alive = storage_failed(s, req, st, now);
+        return NULL;
+    }
+    *alive = true;
+    return it;
+}
+
+static bool
+exec_storage(struct session *s, const struct proto_req *req, uint32_t now)
+{
+    bool alive;
+    struct item *it = node_storage_alloc(s, req, now, &alive);
+
+    if (it == NULL) {
+        return alive;
     }
     item_value_write(it, 0, req->data.ptr, req->data.len);
     return node_storage_link(s, req->cmd, it, req->cas, req->noreply, now);

@@ -113,10 +113,12 @@ bool session_reply_buf(struct session *s, const struct buf *b);
 /* exec.c: run one parsed request; false when the connection must close
  * (after quit, or when output could not be queued). */
 bool node_exec(struct session *s, const struct proto_req *req, uint32_t now);
-/* A storage command whose item could not be allocated (`st`): drop the
- * old value of a set, count, reply. As node_exec(). */
-bool node_storage_failed(struct session *s, const struct proto_req *req,
-    enum store_status st, uint32_t now);
+/* Count a storage command and allocate its item (value not filled). If
+ * that fails, reply as memcached does (a failed set also drops the old
+ * value) and return NULL; *alive is false when the connection must
+ * close. */
+struct item *node_storage_alloc(struct session *s,
+    const struct proto_req *req, uint32_t now, bool *alive);
 /* Commit a filled item under storage command `cmd` and reply; consumes
  * the reference to `it`. As node_exec(). */
 bool node_storage_link(struct session *s, enum proto_cmd cmd,

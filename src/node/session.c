@@ -85,16 +85,12 @@ static void
 start_fill(struct session *s, const struct proto_req *req, struct buf *in,
     uint32_t now)
 {
-    struct node *n = s->w->node;
     size_t line = req->need - req->data.len - 2;
-    struct item *it;
-    enum store_status st;
+    bool alive;
+    struct item *it = node_storage_alloc(s, req, now, &alive);
 
-    STAT_ADD(&s->w->ctr, cmd_set, 1);
-    st = store_alloc(n->store, req->key, req->flags, req->exptime,
-        req->data.len, now, &it);
-    if (st != STORE_OK) {
-        if (!node_storage_failed(s, req, st, now)) {
+    if (it == NULL) {
+        if (!alive) {
             net_conn_close_flush(s->conn);
         }
         s->skip = req->need;
