@@ -1152,6 +1152,12 @@ store_set_automove(struct store *s, unsigned mode)
     STORE_RELAXED(&s->automove, mode > 2 ? 2 : mode);
 }
 
+unsigned
+store_automove(const struct store *s)
+{
+    return LOAD_RELAXED(&s->automove);
+}
+
 bool
 slab_move_running(struct store *s)
 {

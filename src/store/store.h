@@ -266,6 +266,8 @@ enum store_reassign store_reassign(struct store *s, int src, int dst);
  * otherwise and by store_reassign(); 1 = also by pressure and tail age
  * (the default); 2 = as 1, without waiting a second between moves. */
 void store_set_automove(struct store *s, unsigned mode);
+/* The current slabs automove mode. */
+unsigned store_automove(const struct store *s);
 
 /* Short English name of a status, for logs ("not found"). */
 const char *store_status_str(enum store_status st);

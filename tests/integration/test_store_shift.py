@@ -156,6 +156,8 @@ class FlagsTest(unittest.TestCase):
             self.assertIn(b"SERVER_ERROR out of memory storing object\r\n",
                           replies)
             self.assertEqual(get(c, "k0"), v, "nothing was evicted")
+            self.assertEqual(nodelib.stats(srv.port, "settings")[
+                "evictions"], "off")
 
     def test_C_reports_zero_cas(self):
         with nodelib.node("-C") as srv, harness.Conn(srv.port) as c:
@@ -185,6 +187,9 @@ class SlabsTest(unittest.TestCase):
                                            b"spare pages"),
                     ("slabs bogus", b"ERROR")]:
                 self.assertEqual(c.call(cmd + "\r\n"), want + b"\r\n", cmd)
+            self.assertEqual(c.call("slabs automove 2\r\n"), b"OK\r\n")
+            self.assertEqual(nodelib.stats(srv.port, "settings")[
+                "slab_automove"], "2")
 
 
 if __name__ == "__main__":
