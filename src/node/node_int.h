@@ -92,6 +92,8 @@ struct session {
     enum proto_cmd fill_cmd;
     uint64_t fill_cas;
     bool fill_noreply;
+    char *fill_line;                /* ms: a copy of its line ... */
+    struct proto_req fill_req;      /* ... and the request parsed from it */
     bool busy;                      /* inside session_process */
     bool stalled;                   /* stopped on a full output queue */
     uint32_t small_batches;         /* batches since the last large one */
@@ -134,6 +136,12 @@ bool node_send_item_value(struct session *s, struct item *it);
 /* meta.c: run a meta command (mg ms md ma me mn); as node_exec(). */
 bool node_exec_meta(struct session *s, const struct proto_req *req,
     uint32_t now);
+/* ms in two halves, for a value read straight into its item: allocate
+ * (as node_storage_alloc()), then commit and reply (consumes `it`). */
+struct item *node_meta_ms_alloc(struct session *s,
+    const struct proto_req *req, uint32_t now, bool *alive);
+bool node_meta_ms_link(struct session *s, const struct proto_req *req,
+    struct item *it, uint32_t now);
 /* A meta request the parser refused: an ms too large to store drops the
  * key's old value, as memcached does. */
 void node_meta_refused(struct session *s, const struct proto_req *req,

@@ -75,6 +75,14 @@ refuse(struct session *s, const struct proto_req *req, struct buf *in,
     }
 }
 
+/* Forget the line copy of a streamed ms. */
+static void
+drop_line(struct session *s)
+{
+    free(s->fill_line);
+    s->fill_line = NULL;
+}
+
 /*
  * A storage command line whose value has not all arrived: allocate the
  * item now and read the value straight into it (fill_step), so value
@@ -87,9 +95,24 @@ start_fill(struct session *s, const struct proto_req *req, struct buf *in,
 {
     size_t line = req->need - req->data.len - 2;
     bool alive;
-    struct item *it = node_storage_alloc(s, req, now, &alive);
+    struct item *it;
 
+    if (req->cmd == PROTO_CMD_MS) {
+        /* Its flags are views into the line: keep a copy to answer from
+         * once the value is in. */
+        struct node *n = s->w->node;
+        size_t used;
+
+        s->fill_line = xmalloc(line);
+        memcpy(s->fill_line, buf_head(in), line);
+        (void)proto_parse_req(&n->lim, s->fill_line, line, &s->fill_req,
+            &used);
+        it = node_meta_ms_alloc(s, &s->fill_req, now, &alive);
+    } else {
+        it = node_storage_alloc(s, req, now, &alive);
+    }
     if (it == NULL) {
+        drop_line(s);
         if (!alive) {
             net_conn_close_flush(s->conn);
         }
@@ -126,10 +149,13 @@ fill_step(struct session *s, struct buf *in, uint32_t now)
     if (buf_head(in)[0] != '\r' || buf_head(in)[1] != '\n') {
         node_release_item(it);
         session_reply(s, proto_reply_str(PROTO_REPLY_BAD_CHUNK));
-    } else if (!node_storage_link(s, s->fill_cmd, it, s->fill_cas,
-        s->fill_noreply, now)) {
+    } else if (s->fill_cmd == PROTO_CMD_MS
+        ? !node_meta_ms_link(s, &s->fill_req, it, now)
+        : !node_storage_link(s, s->fill_cmd, it, s->fill_cas,
+            s->fill_noreply, now)) {
         net_conn_close_flush(s->conn);
     }
+    drop_line(s);
     buf_consume(in, 2);
     return true;
 }
@@ -176,7 +202,8 @@ session_process(struct session *s, struct buf *in, uint32_t now)
             buf_consume(in, used);
             largest = used > largest ? used : largest;
         } else if (st == PROTO_AGAIN) {
-            if (req.need > in->len && proto_cmd_is_storage(req.cmd)) {
+            if (req.need > in->len && (proto_cmd_is_storage(req.cmd)
+                || req.cmd == PROTO_CMD_MS)) {
                 start_fill(s, &req, in, now);
                 if (s->fill != NULL && fill_step(s, in, now)) {
                     continue;
@@ -271,6 +298,7 @@ session_close(struct net_conn *c, enum net_close_why why)
     if (s->fill != NULL) {
         node_release_item(s->fill);    /* the client left mid-value */
     }
+    drop_line(s);
     free(s);
 }
 

@@ -207,7 +207,7 @@ struct proto_req {
     enum proto_reply err; /* PROTO_CLIENT_ERROR/PROTO_FATAL: the reply */
     size_t need;          /* PROTO_AGAIN: bytes needed in all, if known
                            * (the data block's end), else 0. For set add
-                           * replace append prepend cas the line is
+                           * replace append prepend cas ms the line is
                            * complete then: every field is filled, and
                            * data.len (data.ptr NULL) is the value's
                            * length, so the caller may take the line

@@ -4,6 +4,7 @@ never fail or corrupt, -M, the -m minimum for -I, and the slabs
 commands."""
 
 import random
+import socket
 import subprocess
 import time
 import unittest
@@ -106,6 +107,45 @@ class SuiteTest(unittest.TestCase):
             self.assertEqual(store(c, "append", "self", get(c, "self")),
                              b"STORED\r\n")
             self.assertEqual(get(c, "self"), v + v)
+
+    def test_values_arriving_in_pieces(self):
+        """set and ms whose values trickle in are read into their items."""
+        with nodelib.node() as srv, harness.Conn(srv.port) as c:
+            v = bytes(range(256)) * 2400          # 600 KB: chained
+            for head in (b"set slow 3 0 %d\r\n" % len(v),
+                         b"ms slow %d F3 O77 c\r\n" % len(v)):
+                c.send(head)
+                for i in range(0, len(v), 100000):
+                    c.send(v[i:i + 100000])
+                    time.sleep(0.02)
+                c.send(b"\r\n")
+                reply = c.readline()
+                self.assertTrue(reply in (b"STORED\r\n",) or
+                                (reply.startswith(b"HD ") and
+                                 b" O77" in reply and b" c" in reply), reply)
+                self.assertEqual(get(c, "slow"), v)
+            c.send(b"ms quiet 3 q\r\nab")
+            time.sleep(0.05)
+            c.send(b"c\r\nmn\r\n")
+            self.assertEqual(c.readline(), b"MN\r\n")
+            self.assertEqual(get(c, "quiet"), b"abc")
+            c.send(b"set bad 0 0 3\r\nab")
+            time.sleep(0.05)
+            c.send(b"cde\r\n")
+            self.assertEqual(c.readline(),
+                             b"CLIENT_ERROR bad data chunk\r\n")
+        # A client that leaves mid-value frees its item: the node stays
+        # healthy and the key is not there.
+        with nodelib.node("-m", "8") as srv:
+            for i in range(20):
+                s = socket.create_connection(("127.0.0.1", srv.port))
+                s.sendall(b"set gone%d 0 0 1000000\r\n" % i + b"x" * 500000)
+                time.sleep(0.02)
+                s.close()
+            with harness.Conn(srv.port) as c:
+                self.assertIsNone(get(c, "gone0"))
+                self.assertEqual(store(c, "set", "after", b"y" * 1000000),
+                                 b"STORED\r\n")
 
     def test_growing_sizes(self):
         """690 sets of sizes growing x1.2 from 2 bytes to ~600 KB."""
