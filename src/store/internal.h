@@ -105,6 +105,7 @@ struct slab_class {
     uint32_t sweep_chunk;
     uint32_t tail_stamp;      /* stamp of the page under the hand; atomic */
     uint64_t used;            /* chunks allocated */
+    uint64_t items;           /* items (heads of chains count once) */
     uint64_t mem_requested;
     uint64_t evicted;
     uint64_t evicted_unfetched;

@@ -393,6 +393,9 @@ free_one_locked(struct store *s, struct slab_class *c, struct item *it)
 
     c->used--;
     c->mem_requested -= chunk_requested(c, it);
+    if (!(LOAD_RELAXED(&it->iflags) & ITEM_CHUNK)) {
+        c->items--;
+    }
     pg->live--;
     if (pg->draining) {
         STORE_RELAXED(&it->iflags, 0);
@@ -509,6 +512,7 @@ assemble_locked(struct slab_class *c, struct free_chunk *got, size_t n,
     STORE_RELAXED(&it->refcount, 1);
     STORE_RELAXED(&it->iflags, n > 1 ? ITEM_CHAINED : 0);
     c->used += n;
+    c->items++;
     c->mem_requested += n > 1 ? n * c->size : ITEM_HDR + nkey + nbytes;
     if (n == 1) {
         return it;
@@ -904,11 +908,13 @@ rescue_locked(struct store *s, struct slab_class *c, struct item *it)
             return false;
         case WALK_IDLE:
             c->used++;
+            c->items++;
             c->mem_requested += item_total(nw);
             slab_free_locked(s, c, it);
             break;
         case WALK_HELD:
             c->used++;
+            c->items++;
             c->mem_requested += item_total(nw);
             break;
     }
@@ -1184,6 +1190,7 @@ slab_class_snapshot(struct store *s, unsigned i,
     cs->total_pages = c->npages;
     cs->total_chunks = (uint64_t)c->npages * c->perpage;
     cs->used_chunks = c->used;
+    cs->number = c->items;
     cs->free_chunks = class_spare_locked(s, c);
     cs->mem_requested = c->mem_requested;
     cs->evicted = c->evicted;

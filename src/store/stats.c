@@ -87,6 +87,5 @@ store_class_stats(struct store *s, unsigned i, struct store_class_stats *cs)
         return false;
     }
     slab_class_snapshot(s, i, cs);
-    cs->number = cs->used_chunks;
     return true;
 }

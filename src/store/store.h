@@ -386,7 +386,8 @@ struct store_class_stats {
     uint64_t used_chunks;
     uint64_t free_chunks;
     uint64_t mem_requested;      /* bytes the used chunks' items need */
-    uint64_t number;             /* linked items (stats items: number) */
+    uint64_t number;             /* items in use, a chain counting once
+                                  * (stats items: number) */
     uint64_t evicted;
     uint64_t evicted_unfetched;
     uint64_t reclaimed;

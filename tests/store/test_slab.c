@@ -450,3 +450,21 @@ Test(store_slab, every_size_fits_at_the_smallest_memory)
     cr_assert_eq(stats_of(s).outofmemory, 0);
     store_destroy(s);
 }
+
+Test(store_slab, a_chain_is_one_item_in_its_class)
+{
+    struct store *s = mkstore((size_t)8 << 20, (size_t)2 << 20);
+    char *v = pattern((size_t)1500 << 10, 3);
+    struct store_class_stats cs;
+
+    cr_assert_eq(put(s, "chain", v, 0, T0), STORE_OK);
+    cr_assert(store_class_stats(s, store_nclasses(s) - 1, &cs));
+    cr_assert_eq(cs.number, 1);
+    cr_assert_eq(cs.used_chunks, 3, "1.5 MB over 512 KiB chunks");
+    cr_assert_eq(store_delete(s, S("chain"), 0, T0), STORE_OK);
+    cr_assert(store_class_stats(s, store_nclasses(s) - 1, &cs));
+    cr_assert_eq(cs.number, 0);
+    cr_assert_eq(cs.used_chunks, 0);
+    free(v);
+    store_destroy(s);
+}
