@@ -12,6 +12,7 @@
  */
 #include "proxy/proxy_int.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,6 +225,26 @@ pop_done(struct bconn *b)
     sreq_free(b->w, s);
 }
 
+/* At most one log line a second per worker: a client that provokes
+ * foreign echoes must not flood the log (the stat counts them all). */
+static void
+log_protocol_error(const struct bconn *b, const char *why)
+{
+    static __thread uint64_t last_ns;
+    static __thread uint64_t quiet;
+    uint64_t now = util_mono_ns();
+
+    if (last_ns != 0 && now - last_ns < 1000000000u) {
+        quiet++;
+        return;
+    }
+    log_warn("backend %s (%s) %s: closing the connection (%" PRIu64
+        " more protocol errors not logged)", b->node->name,
+        b->node->addr_text, why, quiet);
+    last_ns = now;
+    quiet = 0;
+}
+
 /*
  * The stream cannot be trusted: close it; bconn_close fails what is in
  * flight. Counted as a protocol error, and as a node failure only when
@@ -236,8 +257,7 @@ protocol_error(struct bconn *b, const char *why, bool counts)
         return;
     }
     CTR_ADD(&b->node->ctr[b->w->idx].protocol_errors, 1);
-    log_warn("backend %s (%s) %s: closing the connection", b->node->name,
-        b->node->addr_text, why);
+    log_protocol_error(b, why);
     b->fail_why = why;
     if (counts) {
         node_failure(b->w, b->node, why);

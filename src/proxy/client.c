@@ -4,8 +4,10 @@
  * "ringproxy" commands), hand the rest to route.c, and send replies
  * strictly in the order requests arrived, whatever backends they went
  * to. Every request is a `struct preq` in the client's FIFO; replies
- * leave from its head only (client_flush, called by reply.c). Reading
- * pauses while too much is in flight or queued for the client.
+ * leave from its head only (client_flush, called by reply.c), a
+ * multi-get's values as their turn comes. Reading pauses while too much
+ * is in flight or queued for the client (client_output_limit soft); past
+ * the hard limit the client is disconnected.
  */
 #include "proxy/proxy_int.h"
 

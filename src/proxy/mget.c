@@ -100,11 +100,35 @@ key_hash(struct str k)
     return h;
 }
 
+/* Up to this many keys, a scan finds repeats faster than hashing. */
+#define DEDUP_SCAN_MAX 16
+
+static void
+dedup_scan(struct mget *m, const struct str *keys)
+{
+    for (size_t i = 0; i < m->nkeys; i++) {
+        size_t u = 0;
+
+        while (u < m->nuniq && !str_eq(m->ukeys[u], keys[i])) {
+            u++;
+        }
+        if (u == m->nuniq) {
+            m->ukeys[m->nuniq++] = keys[i];
+        }
+        m->canon[i] = (uint32_t)u;
+        m->slots[u].left++;
+    }
+}
+
 /* Fill canon[] and ukeys[] (views into `keys`); `table` has tsize (a power
  * of two > n) entries of scratch, zeroed. */
 static void
 dedup(struct mget *m, const struct str *keys, uint32_t *table, size_t tsize)
 {
+    if (m->nkeys <= DEDUP_SCAN_MAX) {
+        dedup_scan(m, keys);
+        return;
+    }
     for (size_t i = 0; i < m->nkeys; i++) {
         size_t at = key_hash(keys[i]) & (tsize - 1);
 

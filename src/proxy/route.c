@@ -374,7 +374,7 @@ static void
 route_meta(struct worker *w, uint32_t affinity, struct preq *r,
     const struct proto_req *req)
 {
-    char kbuf[PROTO_META_KEY_MAX], why[320];
+    char kbuf[PROTO_META_KEY_MAX], why[PROXY_WHY_MAX];
     struct str key = proto_meta_key(req, kbuf), out, word;
     struct proto_key_iter it;
     struct pnode *n;
