@@ -23,3 +23,15 @@ META_IT = \
     tests/integration/test_meta_lock.py
 TESTS += $(META_IT)
 EXTRA_DIST += $(META_IT) tools/examples/meta_lock.py
+
+# memcached 1.6.18 compatibility of ringcached (issue 13): key echoes,
+# stats groups, lru_crawler metadump, protocol detection, memcached's
+# flags and Debian's memcached.conf.
+COMPAT_IT = \
+    tests/integration/test_compat_keys.py \
+    tests/integration/test_compat_detect.py \
+    tests/integration/test_compat_dump.py \
+    tests/integration/test_compat_stats.py \
+    tests/integration/test_compat_flags.py
+TESTS += $(COMPAT_IT)
+EXTRA_DIST += $(COMPAT_IT)
