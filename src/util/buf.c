@@ -31,7 +31,8 @@ buf_reserve(struct buf *b, size_t n)
     if (b->cap - b->off - b->len >= n) {
         return true;
     }
-    /* NOTE: sliding down is cheaper than growing when the front is spent. */
+    /* NOTE(util): sliding down is cheaper than growing when the front is
+     * spent. */
     if (b->off > 0 && b->cap - b->len >= n && b->off >= b->len) {
         buf_compact(b);
         return true;
