@@ -1,6 +1,7 @@
 /* Growable byte buffer with a consumable front, for reads and replies. */
 #include "util/util.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,12 +119,14 @@ buf_space(const struct buf *b)
 void
 buf_commit(struct buf *b, size_t n)
 {
+    assert(n <= buf_space(b));
     b->len += n;
 }
 
 void
 buf_consume(struct buf *b, size_t n)
 {
+    assert(n <= b->len);
     b->off += n;
     b->len -= n;
     if (b->len == 0) {
