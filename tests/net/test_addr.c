@@ -4,24 +4,11 @@
 
 #include <criterion/criterion.h>
 
-#include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "net/net.h"
 #include "util/util.h"
 
 #include "helpers.h"
-
-/* ---- addresses ----------------------------------------------------------- */
 
 Test(net_addr, resolve_and_format)
 {

@@ -6,10 +6,7 @@
 #include <criterion/criterion.h>
 
 #include <errno.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +18,6 @@
 #include "util/util.h"
 
 #include "helpers.h"
-
-/* ---- sd_notify ----------------------------------------------------------- */
 
 static int
 bind_dgram(const char *name, bool abstract)
