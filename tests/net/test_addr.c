@@ -4,11 +4,7 @@
 
 #include <criterion/criterion.h>
 
-
 #include "net/net.h"
-#include "util/util.h"
-
-#include "helpers.h"
 
 Test(net_addr, resolve_and_format)
 {
