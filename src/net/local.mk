@@ -13,6 +13,8 @@ libnet_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) -D_GNU_SOURCE
 
 check_PROGRAMS += tests/net/test_net
 TESTS += tests/net/test_net
-tests_net_test_net_SOURCES = tests/net/test_net.c
+tests_net_test_net_SOURCES = tests/net/helpers.c tests/net/helpers.h \
+    tests/net/test_addr.c tests/net/test_conn.c tests/net/test_loop.c \
+    tests/net/test_notify.c tests/net/test_server.c
 tests_net_test_net_CFLAGS = $(TEST_CFLAGS) -D_GNU_SOURCE
 tests_net_test_net_LDADD = libnet.a libutil.a $(LIBEVENT_LIBS) $(TEST_LIBS)

@@ -142,7 +142,9 @@ struct item *node_storage_alloc(struct session *s,
  * the reference to `it`. As node_exec(). */
 bool node_storage_link(struct session *s, enum proto_cmd cmd,
     struct item *it, uint64_t cas, bool noreply, uint32_t now);
-/* The release callback for item values queued by reference. */
+/* Set the store whose items node_release_item() and the release of values
+ * queued by reference (node_send_item_value()) unreference. Call once,
+ * before any session runs; process-wide. */
 void node_exec_set_store(struct store *st);
 /* Drop a reference to an item of the node's store. */
 void node_release_item(struct item *it);

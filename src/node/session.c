@@ -253,7 +253,7 @@ session_process(struct session *s, struct buf *in, uint32_t now)
         set_state(s, s->fill != NULL ? SESSION_NREAD
             : s->skip > 0 ? SESSION_SWALLOW : SESSION_WAITING);
         /*
-         * NOTE: a client that sends large values now and then keeps its
+         * NOTE(node): a client that sends large values now and then keeps its
          * big buffer (allocating ~128 KiB again per set cost ~3% CPU at
          * 100 KiB values); SESSION_SHRINK_AFTER batches of small requests
          * in a row give it back.

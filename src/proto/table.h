@@ -63,14 +63,6 @@ enum proto_status proto_parse_meta(const struct proto_limits *lim,
 
 /* Write `v` in decimal to dst (>= 21 bytes); return the length. */
 size_t proto_fmt_i64(char *dst, int64_t v);
-/*
- * meta.c: parse the meta command req->cmd whose line is buf[0..line_used)
- * ('\n' included) and whose words after the name are `rest`. Results as
- * proto_parse_req().
- */
-enum proto_status proto_parse_meta(const struct proto_limits *lim,
-    const char *buf, size_t len, size_t line_used, struct str rest,
-    struct proto_req *req, size_t *used);
 
 /* Write `v` in decimal to dst (>= 20 bytes, no NUL); return the length. */
 size_t proto_fmt_u64(char *dst, uint64_t v);

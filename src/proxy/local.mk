@@ -23,12 +23,13 @@ ringproxy_SOURCES = src/proxy/main.c
 ringproxy_LDADD = libproxy.a libproto.a libring.a libnet.a libutil.a \
     $(LIBEVENT_LIBS) $(XXHASH_LIBS) -lm
 
-# Unit tests of the pure pieces: splitter/merger, reply matching, flags.
+# Unit tests of the pure pieces: splitter/merger, reply matching, latency
+# histogram, flags.
 check_PROGRAMS += tests/proxy/test_proxy
 TESTS += tests/proxy/test_proxy
 tests_proxy_test_proxy_SOURCES = tests/proxy/test_mget.c \
-    tests/proxy/test_match.c tests/proxy/test_opts.c \
-    tests/proxy/test_fdlimit.c
+    tests/proxy/test_match.c tests/proxy/test_hist.c \
+    tests/proxy/test_opts.c tests/proxy/test_fdlimit.c
 tests_proxy_test_proxy_CFLAGS = $(TEST_CFLAGS)
 tests_proxy_test_proxy_LDADD = libproxy.a libproto.a libring.a libnet.a \
     libutil.a $(LIBEVENT_LIBS) $(XXHASH_LIBS) -lm $(TEST_LIBS)

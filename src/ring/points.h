@@ -16,6 +16,7 @@
 #ifndef RING_POINTS_H
 #define RING_POINTS_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -65,10 +66,11 @@ size_t ring_points_memory(const struct ring_points *pts);
 /* The full 64-bit hash of point i (i < n); finds its bucket in O(1). */
 uint64_t ring_points_hash(const struct ring_points *pts, size_t i);
 
-/* The owner (node index) of point i. */
+/* The owner (node index) of point i (i < n). */
 static inline uint32_t
 ring_points_owner(const struct ring_points *pts, size_t i)
 {
+    assert(i < pts->n);
     return (uint32_t)(pts->word[i] & ((UINT64_C(1) << pts->ibits) - 1));
 }
 
@@ -80,6 +82,8 @@ ring_points_find(const struct ring_points *pts, uint64_t h)
     size_t i = pts->index[b], end = pts->index[b + 1];
     uint64_t key = h << pts->ibits;
 
+    /* Callers answer RING_NO_NODE for an empty ring before looking. */
+    assert(pts->n > 0);
     while (i < end && pts->word[i] < key) {
         i++;
     }

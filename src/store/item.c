@@ -5,6 +5,7 @@
  */
 #include "store/store.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "store/internal.h"
@@ -227,7 +228,11 @@ item_ref(struct item *it)
 void
 item_unref(struct store *s, struct item *it)
 {
-    if (FETCH_SUB(&it->refcount, 1) == 1) {
+    uint32_t before = FETCH_SUB(&it->refcount, 1);
+
+    /* Dropping a reference nobody holds: the chunk is already free. */
+    assert(before > 0);
+    if (before == 1) {
         slab_free(s, it);
     }
 }

@@ -1,8 +1,10 @@
 /*
- * The store_* facade: memcached's item operations (get, gat, touch,
- * set/add/replace/append/prepend/cas, delete, incr/decr, flush_all) over
- * the slab allocator and the striped hash table, plus item accessors,
- * maintenance and stats.
+ * The store_* facade: create/destroy, and memcached's item operations
+ * (get, gat, touch, set/add/replace/append/prepend/cas, delete and
+ * invalidate, incr/decr, flush_all) plus periodic maintenance, over the
+ * slab allocator and the striped hash table. Item accessors and reference
+ * counts live in item.c, stats snapshots in stats.c, meta-command extras
+ * in meta.c and the key dump in dump.c.
  */
 #include "config.h"
 

@@ -1,6 +1,7 @@
 /* Growable byte buffer with a consumable front, for reads and replies. */
 #include "util/util.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,8 @@ buf_reserve(struct buf *b, size_t n)
     if (b->cap - b->off - b->len >= n) {
         return true;
     }
-    /* NOTE: sliding down is cheaper than growing when the front is spent. */
+    /* NOTE(util): sliding down is cheaper than growing when the front is
+     * spent. */
     if (b->off > 0 && b->cap - b->len >= n && b->off >= b->len) {
         buf_compact(b);
         return true;
@@ -117,12 +119,14 @@ buf_space(const struct buf *b)
 void
 buf_commit(struct buf *b, size_t n)
 {
+    assert(n <= buf_space(b));
     b->len += n;
 }
 
 void
 buf_consume(struct buf *b, size_t n)
 {
+    assert(n <= b->len);
     b->off += n;
     b->len -= n;
     if (b->len == 0) {

@@ -52,7 +52,7 @@ util_log(enum util_log_level level, const char *fmt, ...)
         n = (int)sizeof(line) - 2;
     }
     line[n++] = '\n';
-    /* NOTE: one write() per line keeps lines from threads whole. */
+    /* NOTE(util): one write() per line keeps lines from threads whole. */
     if (write(STDERR_FILENO, line, (size_t)n) < 0) {
         /* Nowhere left to report it. */
     }

@@ -73,7 +73,8 @@ bool buf_printf(struct buf *b, const char *fmt, ...)
 char *buf_head(const struct buf *b);
 char *buf_tail(const struct buf *b);
 size_t buf_space(const struct buf *b);
-/* Mark `n` bytes written at buf_tail() / consumed at buf_head(). */
+/* Mark `n` bytes written at buf_tail() / consumed at buf_head();
+ * n <= buf_space() / n <= len. */
 void buf_commit(struct buf *b, size_t n);
 void buf_consume(struct buf *b, size_t n);
 /* Move unconsumed bytes to the start of the allocation. */

@@ -149,8 +149,9 @@ flush_out(struct conn *c)
             continue;
         }
         if (n <= 0) {
-            /* NOTE: a blocking-style flush keeps this small; clients of a
-             * benchmark read their replies, so EAGAIN means wait a bit. */
+            /* NOTE(bench): a blocking-style flush keeps this small; clients
+             * of a benchmark read their replies, so EAGAIN means wait a
+             * bit. */
             if (n < 0 && errno == EAGAIN) {
                 usleep(50);
                 continue;
