@@ -189,6 +189,7 @@ preq_sub_element(struct preq *r, struct sreq *s, const struct proto_rsp *rsp,
         if (rsp->type == PROTO_RSP_VALUE) {
             r->hits++;
         }
+        admin_count_reply(r->w, r->cmd, rsp->type);
         if (r->quiet && proxy_quiet_hides(r->cmd, rsp->type)) {
             break;
         }
@@ -959,6 +960,7 @@ client_close(struct net_conn *c, enum net_close_why why)
             r->cl = NULL;       /* freed when its backends answer */
         }
     }
+    pthread_mutex_lock(&w->clients_mu);
     if (cl->prev != NULL) {
         cl->prev->next = cl->next;
     } else {
@@ -967,6 +969,7 @@ client_close(struct net_conn *c, enum net_close_why why)
     if (cl->next != NULL) {
         cl->next->prev = cl->prev;
     }
+    pthread_mutex_unlock(&w->clients_mu);
     CTR_ADD(&w->st.curr_conns, -1);
     free(cl);
 }
@@ -998,11 +1001,13 @@ client_open(struct net_conn *c, void *arg)
     cl->w = w;
     cl->conn = c;
     cl->id = w->next_client_id++;
+    pthread_mutex_lock(&w->clients_mu);
     cl->next = w->clients;
     if (w->clients != NULL) {
         w->clients->prev = cl;
     }
     w->clients = cl;
+    pthread_mutex_unlock(&w->clients_mu);
     net_conn_set_data(c, cl);
     CTR_ADD(&w->st.curr_conns, 1);
     CTR_ADD(&w->st.total_conns, 1);
