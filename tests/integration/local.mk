@@ -23,3 +23,26 @@ META_IT = \
     tests/integration/test_meta_lock.py
 TESTS += $(META_IT)
 EXTRA_DIST += $(META_IT) tools/examples/meta_lock.py
+
+# The client matrix: each client library's small program in
+# tests/integration/clients/ runs against ringcached and against ringproxy
+# over three nodes (clientlib.py drives them; tools/deps installs them).
+CLIENTS_IT = \
+    tests/integration/test_clients_python.py \
+    tests/integration/test_clients_php.py \
+    tests/integration/test_clients_perl.py \
+    tests/integration/test_clients_java.py \
+    tests/integration/test_clients_go.py \
+    tests/integration/test_clients_ruby.py \
+    tests/integration/test_clients_libmemcached.py
+TESTS += $(CLIENTS_IT)
+EXTRA_DIST += $(CLIENTS_IT) tests/integration/clientlib.py \
+    tests/integration/clients/checklib.py \
+    tests/integration/clients/pymemcache_check.py \
+    tests/integration/clients/pylibmc_check.py \
+    tests/integration/clients/php_check.php \
+    tests/integration/clients/perl_check.pl \
+    tests/integration/clients/SpyCheck.java \
+    tests/integration/clients/gomemcache_check.go \
+    tests/integration/clients/dalli_check.rb \
+    tests/integration/clients/libmemcached_check.py
