@@ -2,7 +2,8 @@
  * ringtool import-twemproxy: convert one pool of a nutcracker.yml to a
  * ringproxy.conf(5) that places every key exactly where twemproxy does:
  * ring ketama with the same key hash, hash_tag, server names and weights.
- * YAML is read with libyaml's document API.
+ * YAML is read with libyaml's document API; built without libyaml (see
+ * configure's summary) the command says so and fails.
  */
 #include "tools/ringtool/ringtool.h"
 
@@ -10,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
+
+#ifdef HAVE_YAML
 #include <yaml.h>
 
 /* Everything taken from one pool. */
@@ -302,3 +306,15 @@ rt_import_twemproxy(const struct rt_opts *o)
     fclose(in);
     return ok ? RT_EXIT_OK : RT_EXIT_CONFIG;
 }
+
+#else /* !HAVE_YAML */
+
+int
+rt_import_twemproxy(const struct rt_opts *o)
+{
+    rt_error(o, "import-twemproxy: this ringtool was built without libyaml "
+        "(apt-get install libyaml-dev, then configure and make again)", 0);
+    return RT_EXIT_CONFIG;
+}
+
+#endif /* HAVE_YAML */
