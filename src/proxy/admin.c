@@ -318,17 +318,6 @@ settings_stats(struct worker *w, struct buf *b)
     return ok;
 }
 
-/* "tcp:1.2.3.4:5", "tcp6:[::1]:5" or "unix:/path", as memcached. */
-static void
-addr_name(const char *addr, char *dst, size_t n)
-{
-    if (addr[0] == '/') {
-        snprintf(dst, n, "unix:%s", addr);
-    } else {
-        snprintf(dst, n, "%s:%s", addr[0] == '[' ? "tcp6" : "tcp", addr);
-    }
-}
-
 static const char *
 client_state_name(const struct worker *w, const struct client *cl)
 {
@@ -360,7 +349,7 @@ conns_stats(struct worker *w, struct buf *b)
     for (i = 0; i < net_server_listener_count(p->srv); i++) {
         fd = net_server_listener_fd(p->srv, i);
         net_server_listener_name(p->srv, i, addr, sizeof(addr));
-        addr_name(addr, name, sizeof(name));
+        proto_conn_addr_name(addr, name, sizeof(name));
         ok &= buf_printf(b, "STAT %d:addr %s\r\n", fd, name);
         ok &= buf_printf(b, "STAT %d:state conn_listening\r\n", fd);
     }
@@ -378,12 +367,12 @@ conns_stats(struct worker *w, struct buf *b)
             if (addr[0] != '/') {
                 net_conn_peer(cl->conn, addr, sizeof(addr));
             }
-            addr_name(addr, name, sizeof(name));
+            proto_conn_addr_name(addr, name, sizeof(name));
             ok &= buf_printf(b, "STAT %d:addr %s\r\n", fd, name);
             if (l >= 0) {
                 net_server_listener_name(p->srv, (size_t)l, addr,
                     sizeof(addr));
-                addr_name(addr, name, sizeof(name));
+                proto_conn_addr_name(addr, name, sizeof(name));
                 ok &= buf_printf(b, "STAT %d:listen_addr %s\r\n", fd, name);
             }
             ok &= buf_printf(b, "STAT %d:state %s\r\n", fd,

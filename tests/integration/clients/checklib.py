@@ -36,6 +36,34 @@ class Skip(Exception):
     pass
 
 
+# The checks of every client, in the order the driver expects them (the
+# same list as clientlib.CHECKS).
+ORDER = ("set_get", "add", "replace", "append_prepend", "cas", "delete",
+         "incr_decr", "touch", "get_multi", "stats", "stats_settings",
+         "stats_items", "stats_slabs", "stats_sizes", "stats_conns",
+         "all_keys", "flush_all", "binary_fails_fast")
+GROUPS = ("settings", "items", "slabs", "sizes", "conns")
+
+
+def run_all(table, extra=()):
+    """Run table[name] for every check of ORDER (and `extra`): a function
+    is run, a string is the reason the client has no such call."""
+    ck = Checks()
+    for name in ORDER + tuple(extra):
+        what = table[name]
+        if isinstance(what, str):
+            ck.skip(name, what)
+        else:
+            ck.run(name, what)
+
+
+def stats_checks(stats):
+    """{"stats": stats(), "stats_settings": stats("settings"), ...}"""
+    t = {"stats": stats()}
+    t.update({"stats_" + g: stats(g) for g in GROUPS})
+    return t
+
+
 def expect(cond, what):
     if not cond:
         raise AssertionError(what)

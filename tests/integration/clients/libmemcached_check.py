@@ -10,11 +10,10 @@ import sys
 import tempfile
 import time
 
-from checklib import Checks, Skip, expect
+from checklib import Skip, expect, run_all, stats_checks
 
 servers = sys.argv[1]
 host, port = servers.rsplit(":", 1)
-ck = Checks()
 tmp = tempfile.mkdtemp(prefix="libmemcached-check-")
 
 
@@ -138,21 +137,12 @@ def binary():
 
 
 try:
-    ck.run("set_get", set_get)
-    ck.run("add", add)
-    ck.run("replace", replace)
-    ck.skip("append_prepend", "no tool appends or prepends")
-    ck.skip("cas", "no tool does gets/cas")
-    ck.run("delete", delete)
-    ck.skip("incr_decr", "no tool increments")
-    ck.run("touch", touch)
-    ck.run("get_multi", get_multi)
-    ck.run("stats", stats())
-    for g in ("settings", "items", "slabs", "sizes", "conns"):
-        ck.run("stats_" + g, stats(g))
-    ck.run("all_keys", all_keys)
-    ck.run("memccapable", capable)
-    ck.run("flush_all", flush_all)
-    ck.run("binary_fails_fast", binary)
+    run_all(dict(
+        stats_checks(stats), set_get=set_get, add=add, replace=replace,
+        append_prepend="no tool appends or prepends",
+        cas="no tool does gets/cas", delete=delete,
+        incr_decr="no tool increments", touch=touch, get_multi=get_multi,
+        all_keys=all_keys, flush_all=flush_all, binary_fails_fast=binary,
+        memccapable=capable), extra=("memccapable",))
 finally:
     shutil.rmtree(tmp, ignore_errors=True)

@@ -4,13 +4,12 @@ import sys
 
 import pylibmc
 
-from checklib import Checks, Skip, expect, timed_failure
+from checklib import expect, run_all, stats_checks, timed_failure
 
 TIMEOUTS = {"connect_timeout": 3000, "_poll_timeout": 3000,
             "receive_timeout": 3000000, "send_timeout": 3000000}
 servers = [sys.argv[1]]
 c = pylibmc.Client(servers, binary=False, behaviors=dict(TIMEOUTS))
-ck = Checks()
 P = "pl:"
 
 
@@ -97,27 +96,14 @@ def flush_all():
     expect(c.get(P + "f") is None, "flushed")
 
 
-def all_keys():
-    raise Skip("pylibmc has no call that lists keys")
-
-
 def binary():
     b = pylibmc.Client(servers, binary=True, behaviors=dict(TIMEOUTS))
     timed_failure(lambda: b.set(P + "bin", "1"), 1.0)
 
 
-ck.run("set_get", set_get)
-ck.run("add", add)
-ck.run("replace", replace)
-ck.run("append_prepend", append_prepend)
-ck.run("cas", cas)
-ck.run("delete", delete)
-ck.run("incr_decr", incr_decr)
-ck.run("touch", touch)
-ck.run("get_multi", get_multi)
-ck.run("stats", stats())
-for g in ("settings", "items", "slabs", "sizes", "conns"):
-    ck.run("stats_" + g, stats(g))
-ck.run("all_keys", all_keys)
-ck.run("flush_all", flush_all)
-ck.run("binary_fails_fast", binary)
+run_all(dict(
+    stats_checks(stats), set_get=set_get, add=add, replace=replace,
+    append_prepend=append_prepend, cas=cas, delete=delete,
+    incr_decr=incr_decr, touch=touch, get_multi=get_multi,
+    flush_all=flush_all, all_keys="pylibmc has no call that lists keys",
+    binary_fails_fast=binary))

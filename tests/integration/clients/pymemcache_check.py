@@ -4,11 +4,10 @@ import sys
 
 from pymemcache.client.base import Client
 
-from checklib import Checks, Skip, expect
+from checklib import expect, run_all, stats_checks
 
 host, port = sys.argv[1].rsplit(":", 1)
 c = Client((host, int(port)), connect_timeout=3, timeout=3)
-ck = Checks()
 P = "pm:"
 
 
@@ -90,22 +89,9 @@ def flush_all():
     expect(c.get(P + "f") is None, "flushed")
 
 
-def all_keys():
-    raise Skip("pymemcache has no call that lists keys")
-
-
-ck.run("set_get", set_get)
-ck.run("add", add)
-ck.run("replace", replace)
-ck.run("append_prepend", append_prepend)
-ck.run("cas", cas)
-ck.run("delete", delete)
-ck.run("incr_decr", incr_decr)
-ck.run("touch", touch)
-ck.run("get_multi", get_multi)
-ck.run("stats", stats())
-for g in ("settings", "items", "slabs", "sizes", "conns"):
-    ck.run("stats_" + g, stats(g))
-ck.run("all_keys", all_keys)
-ck.run("flush_all", flush_all)
-ck.skip("binary_fails_fast", "pymemcache speaks the text protocol only")
+run_all(dict(
+    stats_checks(stats), set_get=set_get, add=add, replace=replace,
+    append_prepend=append_prepend, cas=cas, delete=delete,
+    incr_decr=incr_decr, touch=touch, get_multi=get_multi,
+    flush_all=flush_all, all_keys="pymemcache has no call that lists keys",
+    binary_fails_fast="pymemcache speaks the text protocol only"))
