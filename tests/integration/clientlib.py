@@ -11,8 +11,10 @@ exposes, and prints one line per check:
 `Matrix` runs the program against one ringcached and against a ringproxy
 over three ringcached nodes, and fails the test case when a check fails
 or an expected check is missing. Checks that are known not to work yet
-are listed in `pending` with the reason, and reported as skipped; when one
-starts to pass, the test fails, so the list cannot go stale.
+are listed in `PENDING` with the reason, and reported as skipped; one that
+passes anyway counts as passed and is named in the output (a binary request
+can happen to contain a newline, so a server without binary detection may
+answer it with ERROR: not a failure to hide, not a pass to count on).
 
 Every test case prints "# matrix CLIENT TARGET: P passed, F failed,
 S skipped" (TAP comments), the numbers README.md quotes.
@@ -80,7 +82,6 @@ class Matrix(unittest.TestCase):
     """Subclasses set `client` and define command(servers, tmp)."""
     client = None
     checks = CHECKS
-    pending = {}        # extra (target, check) -> reason for this client
 
     @classmethod
     def setUpClass(cls):
@@ -120,11 +121,11 @@ class Matrix(unittest.TestCase):
         for check in self.checks:
             st, detail = res.get(check, ("fail", "no result (exit %d): %s"
                                          % (rc, err.strip()[-400:])))
-            why = PENDING.get((target, check)) or \
-                self.pending.get((target, check))
+            why = PENDING.get((target, check))
             if why is not None:
                 if st == "ok":
                     stale.append(check)
+                    passed.append(check)
                 else:
                     skipped.append((check, why))
                 continue
@@ -141,10 +142,10 @@ class Matrix(unittest.TestCase):
             print("#   skip %s: %s" % (check, why))
         for check, why in failed:
             print("#   FAIL %s: %s" % (check, why))
+        for check in stale:
+            print("#   pending check %s passes: drop it from PENDING" % check)
         self.assertEqual(failed, [], "%s against the %s" % (self.client,
                                                            target))
-        self.assertEqual(stale, [], "pending checks now pass: drop them "
-                         "from PENDING")
 
     def test_node(self):
         self.matrix("node")
