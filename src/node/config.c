@@ -1,7 +1,9 @@
 /*
  * ringcached's command line: memcached's flags with the same meaning, long
- * options included. Refuses what it does not do (UDP, binary protocol,
- * daemonizing) with a message that says so.
+ * options included. Accepts memcached's tunables of mechanisms it does not
+ * have without effect (listed in one log line at startup); refuses what
+ * would be unsafe to ignore (UDP, TLS) or what it does not speak (the
+ * binary protocol) with a message that says so.
  */
 #include "node/node.h"
 
@@ -14,7 +16,8 @@
 
 #define NODE_DEFAULT_PORT 11211
 
-static const char short_opts[] = "p:U:s:a:Al:du:m:c:vhVf:n:t:R:b:B:I:Fo:";
+static const char short_opts[] =
+    "p:U:s:a:Al:du:m:c:vhVf:n:t:R:b:B:I:Fo:P:krLXW";
 
 static const struct option long_opts[] = {
     { "port", required_argument, NULL, 'p' },
@@ -39,6 +42,12 @@ static const struct option long_opts[] = {
     { "max-item-size", required_argument, NULL, 'I' },
     { "disable-flush-all", no_argument, NULL, 'F' },
     { "extended", required_argument, NULL, 'o' },
+    { "pidfile", required_argument, NULL, 'P' },
+    { "lock-memory", no_argument, NULL, 'k' },
+    { "enable-coredumps", no_argument, NULL, 'r' },
+    { "enable-largepages", no_argument, NULL, 'L' },
+    { "disable-dumping", no_argument, NULL, 'X' },
+    { "disable-watch", no_argument, NULL, 'W' },
     { "idle-timeout", required_argument, NULL, 1000 },
     { NULL, 0, NULL, 0 },
 };
@@ -69,11 +78,28 @@ static const char usage_text[] =
     "-B, --protocol=<name>     ascii or auto (binary is not supported)\n"
     "-A, --enable-shutdown     enable the ascii \"shutdown\" command\n"
     "-F, --disable-flush-all   disable the flush_all command\n"
+    "-X, --disable-dumping     disable stats cachedump and lru_crawler "
+    "metadump\n"
+    "-d, --daemon              run as a daemon (fork, setsid, chdir /)\n"
+    "-P, --pidfile=<file>      write the pid to <file> once listening,\n"
+    "                          removed at exit\n"
+    "-k, --lock-memory         lock down all paged memory (mlockall)\n"
+    "-r, --enable-coredumps    maximize core file limit\n"
+    "-L, --enable-largepages   accepted, no effect\n"
+    "-W, --disable-watch       accepted, no effect (there is no watch)\n"
     "-o, --extended=<opts>     comma separated: idle_timeout=<secs>,\n"
-    "                          hashpower=<num>\n"
+    "                          hashpower=<num>, lru_crawler, "
+    "no_lru_crawler;\n"
+    "                          accepted without effect: modern, "
+    "hash_algorithm,\n"
+    "                          lru_maintainer, lru_crawler_sleep and "
+    "the other\n"
+    "                          LRU tunables (see ringcached(8)); ssl_* "
+    "refused\n"
     "    --idle-timeout=<secs> close connections idle this long "
     "(default: 0, off)\n"
-    "-u, --user=<user>         run as <user> (only when started as root)\n"
+    "-u, --user=<user>         run as <user>; required when started as "
+    "root\n"
     "-v, --verbose             log warnings and connections; -vv also "
     "commands\n"
     "-h, --help                print this help and exit\n"
@@ -106,6 +132,10 @@ node_config_fini(struct node_config *c)
     free(c->listen);
     free(c->unix_path);
     free(c->user);
+    free(c->pid_file);
+    free(c->ignored);
+    c->pid_file = NULL;
+    c->ignored = NULL;
     c->listen = NULL;
     c->nlisten = 0;
     c->unix_path = NULL;
@@ -241,6 +271,69 @@ node_split_listen(const char *entry, uint16_t defport, char *host,
     return true;
 }
 
+/* Note a memcached option that means nothing here (see node.h). */
+static void
+add_ignored(struct node_config *c, const char *what)
+{
+    size_t old = c->ignored != NULL ? strlen(c->ignored) : 0;
+    size_t add = strlen(what);
+
+    c->ignored = xrealloc(c->ignored, old + add + 3);
+    if (old > 0) {
+        memcpy(c->ignored + old, ", ", 2);
+        old += 2;
+    }
+    memcpy(c->ignored + old, what, add + 1);
+}
+
+/* memcached 1.6.18's -o options that tune mechanisms ringcached does not
+ * have (its LRU, extstore, logging buffers): accepted, no effect. */
+static const char *const ignored_extended[] = {
+    "modern", "no_modern", "hash_algorithm", "lru_maintainer",
+    "no_lru_maintainer", "lru_crawler_sleep", "lru_crawler_tocrawl",
+    "tail_repair_time", "temporary_ttl", "hot_lru_pct", "warm_lru_pct",
+    "hot_max_factor", "warm_max_factor", "watcher_logbuf_size",
+    "worker_logbuf_size", "track_sizes", "no_hashexpand",
+    "read_buf_mem_limit", "slab_automove_ratio", "slab_automove_window",
+    "slab_automove_freeratio", "no_maxconns_fast", "sock_cookie_id",
+    "resp_obj_mem_limit", "no_inline_ascii_resp", "inline_ascii_resp",
+    "drop_privileges", "no_drop_privileges", "ext_", NULL,
+};
+
+/*
+ * -o options for compatibility with memcached: true if `opt` was one (and
+ * its value fits). NOTE(node): TLS options are refused rather than
+ * ignored: a client told to expect TLS must not get plain text.
+ */
+static bool
+parse_compat_option(struct node_config *c, const char *opt,
+    const char *val)
+{
+    size_t i;
+    size_t len;
+
+    if (strcmp(opt, "lru_crawler") == 0 && val == NULL) {
+        c->no_lru_crawler = false;
+        return true;
+    }
+    if (strcmp(opt, "no_lru_crawler") == 0 && val == NULL) {
+        c->no_lru_crawler = true;
+        return true;
+    }
+    for (i = 0; ignored_extended[i] != NULL; i++) {
+        len = strlen(ignored_extended[i]);
+        if (strncmp(opt, ignored_extended[i], len) == 0 &&
+            (opt[len] == '\0' || ignored_extended[i][len - 1] == '_')) {
+            char what[64];
+
+            snprintf(what, sizeof(what), "-o %s", opt);
+            add_ignored(c, what);
+            return true;
+        }
+    }
+    return false;
+}
+
 /* -o a=b,c=d: the extended options ringcached knows. */
 static bool
 parse_extended(struct node_config *c, const char *list, FILE *err)
@@ -266,6 +359,13 @@ parse_extended(struct node_config *c, const char *list, FILE *err)
             c->hash_power = v;
         } else if (strcmp(opt, "maxconns_fast") == 0 && val == NULL) {
             /* memcached's default, and ours: nothing to do. */
+        } else if (parse_compat_option(c, opt, val)) {
+            /* lru_crawler, and memcached's tunables without effect */
+        } else if (strncmp(opt, "ssl_", 4) == 0) {
+            fprintf(err, "ringcached: -o %s: TLS is not supported; "
+                "refusing to serve plain text where TLS was asked for\n",
+                opt);
+            ok = false;
         } else {
             fprintf(err, "ringcached: -o %s%s%s: unknown or invalid "
                 "extended option (known: idle_timeout=<secs>, "
@@ -322,8 +422,27 @@ parse_one(struct node_config *c, int opt, const char *arg, FILE *out,
         add_listen(c, arg);
         break;
     case 'd':
-        return bad(err, opt, NULL, "ringcached does not daemonize: run it "
-            "in the foreground under systemd or another supervisor");
+        c->daemonize = true;
+        break;
+    case 'P':
+        free(c->pid_file);
+        c->pid_file = xstrdup(arg);
+        break;
+    case 'k':
+        c->lock_memory = true;
+        break;
+    case 'r':
+        c->max_core = true;
+        break;
+    case 'X':
+        c->dump_disabled = true;
+        break;
+    case 'L':
+        add_ignored(c, "-L");
+        break;
+    case 'W':
+        add_ignored(c, "-W");
+        break;
     case 'u':
         free(c->user);
         c->user = xstrdup(arg);

@@ -6,10 +6,13 @@
 #include "node/node_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <string.h>
 #include <unistd.h>
@@ -164,6 +167,117 @@ drop_root(const char *user)
     return true;
 }
 
+/*
+ * -d: become a daemon as memcached does: fork, setsid, fork again (never a
+ * session leader, so no controlling terminal), chdir /, stdin and stdout
+ * (and stderr, unless -v) to /dev/null. The parents exit 0 at once. Runs
+ * before any thread or event base exists.
+ */
+static bool
+daemonize(bool keep_stderr)
+{
+    pid_t pid;
+    int fd;
+
+    for (int i = 0; i < 2; i++) {
+        pid = fork();
+        if (pid < 0) {
+            log_error("-d: fork: %s", strerror(errno));
+            return false;
+        }
+        if (pid > 0) {
+            _exit(0);
+        }
+        if (i == 0 && setsid() < 0) {
+            log_error("-d: setsid: %s", strerror(errno));
+            return false;
+        }
+    }
+    if (chdir("/") != 0) {
+        log_error("-d: chdir /: %s", strerror(errno));
+        return false;
+    }
+    fd = open("/dev/null", O_RDWR);
+    if (fd < 0) {
+        log_error("-d: /dev/null: %s", strerror(errno));
+        return false;
+    }
+    (void)dup2(fd, STDIN_FILENO);
+    (void)dup2(fd, STDOUT_FILENO);
+    if (!keep_stderr) {
+        (void)dup2(fd, STDERR_FILENO);
+    }
+    if (fd > STDERR_FILENO) {
+        close(fd);
+    }
+    return true;
+}
+
+/* -r: core files as large as allowed, as memcached; false if none. */
+static bool
+raise_core_limit(void)
+{
+    struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+    struct rlimit cur;
+
+    if (getrlimit(RLIMIT_CORE, &cur) == 0 &&
+        setrlimit(RLIMIT_CORE, &rl) != 0) {
+        rl.rlim_cur = rl.rlim_max = cur.rlim_max;
+        (void)setrlimit(RLIMIT_CORE, &rl);
+    }
+    if (getrlimit(RLIMIT_CORE, &cur) != 0 || cur.rlim_cur == 0) {
+        log_error("-r: failed to ensure corefile creation");
+        return false;
+    }
+    return true;
+}
+
+/* -k: lock all memory; like memcached, a failure is only a warning. */
+static void
+lock_memory(void)
+{
+    if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
+        log_warn("warning: -k invalid, mlockall() failed: %s",
+            strerror(errno));
+    }
+}
+
+/* -P: write the pid (via a temporary file and rename, as memcached). */
+static bool
+write_pid_file(const char *path)
+{
+    char tmp[4096];
+    FILE *f;
+
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+        log_error("-P %s: path too long", path);
+        return false;
+    }
+    f = fopen(tmp, "w");
+    if (f == NULL) {
+        log_error("-P: could not open the pid file %s for writing: %s", tmp,
+            strerror(errno));
+        return false;
+    }
+    fprintf(f, "%ld\n", (long)getpid());
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        log_error("-P: could not write the pid file %s: %s", path,
+            strerror(errno));
+        (void)unlink(tmp);
+        return false;
+    }
+    return true;
+}
+
+static void
+remove_pid_file(const char *path)
+{
+    if (unlink(path) != 0) {
+        log_warn("-P: could not remove the pid file %s: %s", path,
+            strerror(errno));
+    }
+}
+
 static bool
 make_server(struct node *n)
 {
@@ -221,11 +335,22 @@ node_run(const struct node_config *c)
     unsigned i;
     int rc = 1;
 
+    bool pid_written = false;
+
     memset(&n, 0, sizeof(n));
     n.cfg = c;
     n.verbosity = c->verbose;
-    n.started = util_wall_sec();
+    n.crawler_enabled = !c->no_lru_crawler;
     util_log_set_level(log_level(c->verbose));
+    if (c->ignored != NULL) {
+        log_info("accepted without effect (memcached options that mean "
+            "nothing here): %s", c->ignored);
+    }
+    if ((c->max_core && !raise_core_limit()) ||
+        (c->daemonize && !daemonize(c->verbose > 0))) {
+        return 1;
+    }
+    n.started = util_wall_sec();
     proto_limits_default(&n.lim);
     n.lim.max_value = (uint32_t)c->item_size_max;
     raise_fd_limit(c->max_conns);
@@ -246,9 +371,18 @@ node_run(const struct node_config *c)
     if (!make_server(&n) || !open_listeners(&n) || !drop_root(c->user)) {
         goto out;
     }
+    if (c->pid_file != NULL) {
+        pid_written = write_pid_file(c->pid_file);
+    }
     if (net_server_start(n.srv) != NET_OK) {
         log_error("cannot start worker threads");
         goto out;
+    }
+    /* NOTE(node): after dropping root and starting the threads, as
+     * memcached: locked as root, the user's RLIMIT_MEMLOCK would then
+     * refuse the thread stacks. */
+    if (c->lock_memory) {
+        lock_memory();
     }
     main_loop = net_server_main_loop(n.srv);
     n.maint = net_timer_create(main_loop, maintain, &n);
@@ -265,5 +399,8 @@ node_run(const struct node_config *c)
     log_info("stopped");
 out:
     node_fini(&n);
+    if (pid_written) {
+        remove_pid_file(c->pid_file);
+    }
     return rc;
 }

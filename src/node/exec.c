@@ -224,6 +224,10 @@ exec_stats(struct session *s, const struct proto_req *req, uint32_t now)
         node_stats_reset(n);
         return session_reply(s, proto_reply_str(PROTO_REPLY_RESET));
     }
+    if (req->args.len >= 9 && memcmp(req->args.ptr, "cachedump", 9) == 0 &&
+        (req->args.len == 9 || req->args.ptr[9] == ' ')) {
+        return node_cachedump(s, req->args);
+    }
     buf_init(&b);
     if (!node_stats(n, req->args, now, &b)) {
         buf_fini(&b);
@@ -320,6 +324,8 @@ node_exec(struct session *s, const struct proto_req *req, uint32_t now)
         return false;
     case PROTO_CMD_SHUTDOWN:
         return exec_shutdown(s, req);
+    case PROTO_CMD_LRU_CRAWLER:
+        return node_lru_crawler(s, req->args);
     default:
         return node_exec_meta(s, req, now);
     }

@@ -5,6 +5,7 @@ libnode_a_SOURCES = \
     src/node/node_int.h \
     src/node/config.c \
     src/node/daemon.c \
+    src/node/dump.c \
     src/node/exec.c \
     src/node/meta.c \
     src/node/session.c \

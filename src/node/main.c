@@ -1,6 +1,7 @@
 /* ringcached: parse the flags and run the cache node. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "node/node.h"
 #include "util/util.h"
@@ -18,6 +19,12 @@ main(int argc, char **argv)
     if (r != NODE_PARSE_RUN) {
         node_config_fini(&c);
         return r == NODE_PARSE_EXIT_OK ? 0 : 64;
+    }
+    /* memcached's rule and message: root must name the user to become. */
+    if ((getuid() == 0 || geteuid() == 0) && c.user == NULL) {
+        fprintf(stderr, "can't run as root without the -u switch\n");
+        node_config_fini(&c);
+        return 64;
     }
     rc = node_run(&c);
     node_config_fini(&c);

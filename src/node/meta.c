@@ -122,9 +122,8 @@ mget_opts(const struct proto_req *req, struct store_mget_opts *o)
 }
 
 /* The hit's reply line and, with v, the value by reference. Consumes the
- * reference to `it`. NOTE(meta): memcached echoes a hit's k from the item,
- * base64 only if an ms with b stored it; this store keeps no such mark,
- * so a hit's key is echoed as it is. */
+ * reference to `it`. As memcached, a hit's k comes from the item: base64
+ * if an ms with b stored it, whatever the request's b. */
 static bool
 send_hit(struct session *s, const struct proto_req *req, struct item *it,
     const struct store_mget_res *r, uint32_t exptime_before, uint32_t now)
@@ -134,6 +133,7 @@ send_hit(struct session *s, const struct proto_req *req, struct item *it,
         .hit = true, .created = r->vivified,
         .fetched = r->hit_before, .token_sent = r->token_sent,
         .stale = r->stale, .won = r->win, .key = item_key(it),
+        .key_binary = item_key_binary(it),
         .size = (uint32_t)item_value_len(it), .flags = item_flags(it),
         .last_access = -1, .cas = item_cas(it),
         .ttl_before = ttl_of(exptime_before, now),
@@ -255,6 +255,9 @@ exec_ms(struct session *s, const struct proto_req *req, uint32_t now)
         return session_reply(s, proto_reply_str(PROTO_REPLY_OUT_OF_MEMORY));
     }
     memcpy(item_value_mut(it), req->data.ptr, req->data.len);
+    if (k.binary) {
+        item_mark_key_binary(it);
+    }
     /* An append that cannot be joined is "NS", as in memcached. */
     rc = store_link(st, it, ms_mode(req), req->cas, now, &cas);
     if (rc == STORE_OK && quiet(req)) {
@@ -418,9 +421,9 @@ exec_me(struct session *s, const struct proto_req *req, uint32_t now)
     /* NOTE(meta): memcached 1.6.18 prints now - expiry (negative for a
      * live item), as here; its la= and cls= come from an access time and
      * a slab layout this store does not have, so they are left out, and
-     * size= is the key and value bytes. The key is shown as stored (see
-     * send_hit). */
-    n = proto_compose_me(line, item_key(it), false,
+     * size= is the key and value bytes. A key stored with b is shown in
+     * base64 without a " b" marker, as memcached does. */
+    n = proto_compose_me(line, item_key(it), item_key_binary(it),
         e == 0 ? -1 : (int64_t)now - (int64_t)e, item_cas(it), r.hit_before,
         item_key(it).len + item_value_len(it));
     node_release_item(it);

@@ -36,6 +36,16 @@ struct node_config {
     uint32_t idle_timeout;      /* -o idle_timeout=N: seconds, 0 = off */
     unsigned hash_power;        /* -o hashpower=N (0: store default) */
     char *user;                 /* -u: drop root to this user */
+    /* memcached's operational flags (Debian's memcached.conf uses them) */
+    bool daemonize;             /* -d: fork into the background */
+    char *pid_file;             /* -P: write the pid here once listening */
+    bool lock_memory;           /* -k: mlockall() */
+    bool max_core;              /* -r: raise the core file limit */
+    bool dump_disabled;         /* -X: no cachedump / metadump */
+    bool no_lru_crawler;        /* -o no_lru_crawler: lru_crawler disabled */
+    char *ignored;              /* memcached options accepted without
+                                 * effect, comma separated, for one log
+                                 * line at startup (NULL: none) */
 };
 
 enum node_parse {

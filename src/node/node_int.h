@@ -43,6 +43,7 @@ struct node_counters {
 #define STAT_GET(ctr, field) __atomic_load_n(&(ctr)->field, __ATOMIC_RELAXED)
 
 struct session;
+struct node_dump;
 
 struct node_worker {
     struct node *node;
@@ -62,6 +63,9 @@ struct node {
     uint64_t started;               /* wall seconds at startup */
     struct net_timer *maint;
     unsigned verbosity;             /* "verbosity" command; relaxed atomic */
+    bool crawler_enabled;           /* "lru_crawler enable"; relaxed atomic */
+    uint64_t dumps_running;         /* metadumps streaming; atomic */
+    uint64_t dumps_started;         /* lru_crawler crawl/metadump; atomic */
 };
 
 /* What a session is doing, for "stats conns" (memcached's state names). */
@@ -84,6 +88,8 @@ struct session {
     int fd;
     int listener;                   /* index for stats conns */
     char peer[64];
+    struct buf *in;                 /* the connection's input buffer */
+    struct node_dump *dump;         /* a metadump in progress, or NULL */
     struct session *prev;
     struct session *next;
 };
@@ -94,6 +100,17 @@ bool node_session_open(struct net_conn *c, void *arg);
 /* Queue reply bytes (copied); false when the connection must close. */
 bool session_reply(struct session *s, struct str text);
 bool session_reply_buf(struct session *s, const struct buf *b);
+
+/* Run the requests buffered while a metadump streamed (dump.c). */
+void node_session_resume(struct session *s);
+
+/* dump.c: "lru_crawler <args>"; as node_exec(). A metadump streams from
+ * a timer; the session reads no requests until it ends. */
+bool node_lru_crawler(struct session *s, struct str args);
+/* dump.c: "stats cachedump <class> <limit>", streamed the same way. */
+bool node_cachedump(struct session *s, struct str args);
+/* Stop a session's metadump, if any, and free it. */
+void node_dump_cancel(struct session *s);
 
 /* exec.c: run one parsed request; false when the connection must close
  * (after quit, or when output could not be queued). */

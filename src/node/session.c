@@ -75,6 +75,28 @@ refuse(struct session *s, const struct proto_req *req, struct buf *in,
     }
 }
 
+/* Wall second of the last binary-protocol log line (relaxed atomic). */
+static uint32_t binary_logged;
+
+/* Framing is lost: reply if there is a reply, and log a wrong protocol
+ * (binary at warning level, at most once a second: a misconfigured
+ * client, which now fails over at once). */
+static void
+node_session_fatal(struct session *s, const struct proto_req *req,
+    uint32_t now)
+{
+    if (req->fatal == PROTO_FATAL_BINARY &&
+        __atomic_exchange_n(&binary_logged, now, __ATOMIC_RELAXED) != now) {
+        log_warn("<%d %s: binary protocol request (first byte 0x80): "
+            "closed; ringcached speaks the text and meta protocols", s->fd,
+            s->peer);
+    } else if (req->fatal == PROTO_FATAL_HTTP &&
+        s->w->node->cfg->verbose > 0) {
+        log_info("<%d %s: HTTP request line: closed", s->fd, s->peer);
+    }
+    session_reply(s, proto_reply_str(req->err));
+}
+
 static void
 session_read(struct net_conn *c, struct buf *in)
 {
@@ -87,11 +109,16 @@ session_read(struct net_conn *c, struct buf *in)
     size_t largest = 0;
 
     STAT_ADD(&s->w->ctr, bytes_read, in->len - s->seen);
+    s->seen = in->len;
+    s->in = in;
+    if (s->dump != NULL) {
+        return;         /* node_session_resume() runs these later */
+    }
     __atomic_store_n(&s->last_cmd, now, __ATOMIC_RELAXED);
     if (s->skip > 0) {
         swallow(s, in);
     }
-    while (in->len > 0 && !net_conn_closing(c)) {
+    while (in->len > 0 && !net_conn_closing(c) && s->dump == NULL) {
         set_state(s, SESSION_PARSING);
         st = proto_parse_req(&n->lim, buf_head(in), in->len, &req, &used);
         if (st == PROTO_OK) {
@@ -111,7 +138,7 @@ session_read(struct net_conn *c, struct buf *in)
         } else if (st == PROTO_CLIENT_ERROR) {
             refuse(s, &req, in, used, now);
         } else {
-            session_reply(s, proto_reply_str(req.err));
+            node_session_fatal(s, &req, now);
             net_conn_close_flush(c);
             buf_consume(in, in->len);
         }
@@ -137,12 +164,21 @@ session_read(struct net_conn *c, struct buf *in)
     s->seen = in->len;
 }
 
+void
+node_session_resume(struct session *s)
+{
+    if (s->in != NULL && s->in->len > 0) {
+        session_read(s->conn, s->in);
+    }
+}
+
 static void
 session_close(struct net_conn *c, enum net_close_why why)
 {
     struct session *s = net_conn_data(c);
     struct node_worker *w = s->w;
 
+    node_dump_cancel(s);
     if (w->node->cfg->verbose > 0) {
         log_info("<%d connection closed (%s)", s->fd, net_close_str(why));
     }

@@ -19,6 +19,86 @@ put_u64(char *dst, size_t *n, uint64_t v)
     *n += proto_fmt_u64(dst + *n, v);
 }
 
+/* memcached's uriencode(): letters, digits and "-._~" pass. */
+static bool
+uri_plain(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+        (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+        c == '~';
+}
+
+/* Append " <name>=" to dst at *n. */
+static void
+put_field(char *dst, size_t *n, const char *name)
+{
+    size_t len = strlen(name);
+
+    dst[(*n)++] = ' ';
+    memcpy(dst + *n, name, len);
+    *n += len;
+    dst[(*n)++] = '=';
+}
+
+size_t
+proto_compose_dump_line(char *dst, struct str key, int64_t exp, int64_t la,
+    uint64_t cas, bool fetched, unsigned cls, uint64_t size)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = 4;
+    size_t i;
+
+    memcpy(dst, "key=", 4);
+    for (i = 0; i < key.len && i < PROTO_KEY_MAX; i++) {
+        unsigned char c = (unsigned char)key.ptr[i];
+
+        if (uri_plain(c)) {
+            dst[n++] = (char)c;
+        } else {
+            dst[n++] = '%';
+            dst[n++] = hex[c >> 4];
+            dst[n++] = hex[c & 15];
+        }
+    }
+    put_field(dst, &n, "exp");
+    n += proto_fmt_i64(dst + n, exp);
+    put_field(dst, &n, "la");
+    n += proto_fmt_i64(dst + n, la);
+    put_field(dst, &n, "cas");
+    n += proto_fmt_u64(dst + n, cas);
+    put_field(dst, &n, "fetch");
+    memcpy(dst + n, fetched ? "yes" : "no", fetched ? 3 : 2);
+    n += fetched ? 3 : 2;
+    put_field(dst, &n, "cls");
+    n += proto_fmt_u64(dst + n, cls);
+    put_field(dst, &n, "size");
+    n += proto_fmt_u64(dst + n, size);
+    dst[n++] = '\n';
+    return n;
+}
+
+size_t
+proto_compose_cachedump_line(char *dst, struct str key, uint64_t bytes,
+    uint64_t exp)
+{
+    size_t n = 5;
+
+    if (!proto_key_valid(key)) {
+        return 0;
+    }
+    memcpy(dst, "ITEM ", 5);
+    memcpy(dst + n, key.ptr, key.len);
+    n += key.len;
+    memcpy(dst + n, " [", 2);
+    n += 2;
+    n += proto_fmt_u64(dst + n, bytes);
+    memcpy(dst + n, " b; ", 4);
+    n += 4;
+    n += proto_fmt_u64(dst + n, exp);
+    memcpy(dst + n, " s]\r\n", 5);
+    return n + 5;
+}
+
 size_t
 proto_compose_value(char *dst, struct str key, uint32_t flags,
     uint32_t bytes, bool with_cas, uint64_t cas)

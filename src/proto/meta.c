@@ -434,12 +434,25 @@ put_flag_i64(char *dst, size_t *n, char c, int64_t v)
     *n += proto_fmt_i64(dst + *n, v);
 }
 
+/*
+ * NOTE(proto): a key is echoed as the client must read it back: in base64
+ * when it was stored with b (memcached's rule), and also whenever its
+ * bytes could not stand in a text key (an item vivified by an mg/ma with
+ * b, which memcached echoes raw: a space or "\r\n" there would forge
+ * reply text).
+ */
+static bool
+key_echo_binary(struct str key, bool binary)
+{
+    return binary || !proto_key_valid(key);
+}
+
 /* " k<key>", or " k<base64> b" for a binary key. */
 static void
 put_key(char *dst, size_t *n, struct str key, bool binary)
 {
     put_bytes(dst, n, " k", 2);
-    if (!binary) {
+    if (!key_echo_binary(key, binary)) {
         put_bytes(dst, n, key.ptr, key.len);
         return;
     }
@@ -557,7 +570,7 @@ proto_compose_me(char *dst, struct str key, bool key_binary, int64_t exp,
     size_t n = 0;
 
     put_bytes(dst, &n, "ME ", 3);
-    if (key_binary) {
+    if (key_echo_binary(key, key_binary)) {
         n += proto_b64_encode(key, dst + n, PROTO_META_KEY_MAX);
     } else {
         put_bytes(dst, &n, key.ptr, key.len);

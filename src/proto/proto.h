@@ -120,6 +120,14 @@ enum proto_reply {
     PROTO_REPLY_KEY_DECODE,     /* CLIENT_ERROR error decoding key */
     PROTO_REPLY_ARITH_OOM,      /* SERVER_ERROR out of memory (incr/ma) */
     PROTO_REPLY_VIVIFY_OOM,     /* SERVER_ERROR Out of memory allocating ... */
+    /* lru_crawler's replies (memcached 1.6.18). */
+    PROTO_REPLY_BADCLASS,       /* BADCLASS invalid class id */
+    PROTO_REPLY_CRAWLER_OFF,    /* CLIENT_ERROR lru crawler disabled */
+    PROTO_REPLY_CRAWLER_SLEEP,  /* CLIENT_ERROR sleep must be one second ... */
+    PROTO_REPLY_BAD_SLAB,       /* CLIENT_ERROR Illegal slab id */
+    PROTO_REPLY_BAD_LINE,       /* CLIENT_ERROR bad command line */
+    PROTO_REPLY_METADUMP_OFF,   /* ERROR metadump not allowed (-X) */
+    PROTO_REPLY_CACHEDUMP_OFF,  /* CLIENT_ERROR stats cachedump not ... */
     PROTO_REPLY_COUNT
 };
 
@@ -150,6 +158,7 @@ enum proto_cmd {
     PROTO_CMD_VERBOSITY,
     PROTO_CMD_QUIT,
     PROTO_CMD_SHUTDOWN,
+    PROTO_CMD_LRU_CRAWLER,
     /* Meta commands: see "meta commands" below. */
     PROTO_CMD_MG,
     PROTO_CMD_MS,
@@ -168,6 +177,22 @@ bool proto_cmd_is_storage(enum proto_cmd cmd);
 bool proto_cmd_is_retrieval(enum proto_cmd cmd);
 
 /*
+ * Why a request was PROTO_FATAL (proto_req.fatal), for the server's log.
+ * NOTE(proto): memcached 1.6.18 closes without a word on an HTTP request
+ * line (an unknown command whose last word starts with "HTTP/": a guard
+ * against browsers and SSRF) and, when it does not speak the binary
+ * protocol, on a first byte 0x80 (its magic); so does this parser, so that
+ * node and proxy both close at once and binary clients fail over instead
+ * of waiting for their timeout.
+ */
+enum proto_fatal {
+    PROTO_FATAL_NONE = 0,
+    PROTO_FATAL_LINE_TOO_LONG,  /* err: CLIENT_ERROR line too long */
+    PROTO_FATAL_BINARY,         /* byte 0x80 where a command starts */
+    PROTO_FATAL_HTTP,           /* an HTTP request line */
+};
+
+/*
  * One parsed request. Which fields mean something depends on `cmd`:
  *   get gets gat gats    keys/nkeys (key = first key); gat/gats: exptime.
  *                        gat/gats may have nkeys == 0 (memcached: "END").
@@ -178,8 +203,9 @@ bool proto_cmd_is_retrieval(enum proto_cmd cmd);
  *   touch                key exptime, noreply
  *   flush_all            has_exptime/exptime (the delay), noreply
  *   verbosity            level, noreply
- *   stats shutdown       args: the rest of the line, trimmed ("" if none;
- *                        e.g. "slabs", "detail on"). The node decides.
+ *   stats shutdown lru_crawler
+ *                        args: the rest of the line, trimmed ("" if none;
+ *                        e.g. "slabs", "metadump all"). The node decides.
  *   version quit         nothing
  *   mg ms md ma me mn    see "meta commands" below
  * Negative exptimes are legal (memcached: already expired).
@@ -203,7 +229,9 @@ struct proto_req {
     int64_t recache;      /* meta R<ttl> */
     uint64_t initial;     /* meta J<n> */
     char mode;            /* meta M<c>, 0 if none */
-    enum proto_reply err; /* PROTO_CLIENT_ERROR/PROTO_FATAL: the reply */
+    enum proto_reply err; /* PROTO_CLIENT_ERROR/PROTO_FATAL: the reply
+                           * (PROTO_REPLY_NONE: close without a word) */
+    enum proto_fatal fatal; /* PROTO_FATAL: why */
     size_t need;          /* PROTO_AGAIN: bytes needed in all, if known
                            * (the data block's end), else 0 */
 };
@@ -216,7 +244,10 @@ struct proto_req {
  *   PROTO_AGAIN         need more bytes; req->need may say how many.
  *   PROTO_CLIENT_ERROR  req->err is memcached's reply for this input;
  *                       req->noreply says whether to suppress it.
- *   PROTO_FATAL         req->err (PROTO_REPLY_LINE_TOO_LONG): send, close.
+ *   PROTO_FATAL         req->fatal says why; send req->err (the line too
+ *                       long reply, or nothing for binary and HTTP) and
+ *                       close. A first byte 0x80 is fatal at once, before
+ *                       any newline arrives.
  * Where this differs from memcached 1.6.18 on purpose, table.c says so.
  */
 enum proto_status proto_parse_req(const struct proto_limits *lim,
@@ -312,7 +343,8 @@ enum proto_meta_code {
  *   ma hit   c t O k
  * t shows ttl_after once a T flag (or an N flag with `created`) came
  * before it in the request, else ttl_before; -1 means no expiry.
- * k shows `key`, base64-encoded plus " b" when key_binary.
+ * k shows `key`, base64-encoded plus " b" when key_binary (the item was
+ * stored with b) or when its bytes could not stand in a text key.
  */
 struct proto_meta_info {
     enum proto_meta_code code;
@@ -346,7 +378,8 @@ size_t proto_compose_meta(char *dst, const struct proto_req *req,
  * size=<size>\r\n", to dst (PROTO_META_HDR_MAX bytes); `exp` is printed
  * as given (memcached 1.6.18 prints now - expiry, or -1). memcached also
  * prints la= and cls= from its own item layout; a server without them
- * leaves them out.
+ * leaves them out. The key is in base64 (no marker, as memcached) when
+ * key_binary or when its bytes could not stand in a text key.
  */
 size_t proto_compose_me(char *dst, struct str key, bool key_binary,
     int64_t exp, uint64_t cas, bool fetched, uint64_t size);
@@ -421,6 +454,30 @@ enum proto_status proto_parse_rsp(const struct proto_limits *lim,
  */
 size_t proto_compose_value(char *dst, struct str key, uint32_t flags,
     uint32_t bytes, bool with_cas, uint64_t cas);
+
+/* Room for one metadump line (every key byte URL-encoded). */
+#define PROTO_DUMP_LINE_MAX (4 + 3 * PROTO_KEY_MAX + 160)
+
+/*
+ * Write one "lru_crawler metadump" line, as memcached 1.6.18 does:
+ * "key=<key> exp=<exp> la=<la> cas=<cas> fetch=yes|no cls=<cls>
+ * size=<size>\n" (one line, ended by "\n" alone; the dump ends with
+ * "END\r\n"). The key is URL-encoded as memcached does: every byte but
+ * ASCII letters, digits and "-._~" becomes %XX (upper case hex), so no
+ * key byte can end the line. exp and la are absolute unix seconds (exp
+ * -1: never). dst holds PROTO_DUMP_LINE_MAX bytes; returns the length.
+ */
+size_t proto_compose_dump_line(char *dst, struct str key, int64_t exp,
+    int64_t la, uint64_t cas, bool fetched, unsigned cls, uint64_t size);
+
+/*
+ * Write one "stats cachedump" line, "ITEM <key> [<bytes> b; <exp> s]\r\n"
+ * (exp: absolute unix seconds, 0 = never), to dst (PROTO_DUMP_LINE_MAX
+ * bytes) and return its length; 0 if the key could not stand in a text
+ * line (memcached leaves base64-stored keys out of cachedump too).
+ */
+size_t proto_compose_cachedump_line(char *dst, struct str key,
+    uint64_t bytes, uint64_t exp);
 
 /* Write "<v>\r\n" (an incr/decr reply) to dst[PROTO_NUMBER_MAX]; return
  * its length. */

@@ -277,6 +277,31 @@ find_request_line(const struct proto_limits *lim, const char *buf, size_t len,
     return st;
 }
 
+/* The binary protocol's request magic. */
+#define PROTO_BINARY_MAGIC 0x80
+
+/* memcached's rule: an unknown command whose last word starts with
+ * "HTTP/" is an HTTP request line ("GET / HTTP/1.0"). */
+static bool
+http_line(struct str rest)
+{
+    struct str w;
+    struct str last = { NULL, 0 };
+
+    while (proto_next_word(&rest, &w)) {
+        last = w;
+    }
+    return last.len >= 5 && memcmp(last.ptr, "HTTP/", 5) == 0;
+}
+
+static enum proto_status
+fatal(struct proto_req *req, enum proto_fatal why, enum proto_reply err)
+{
+    req->fatal = why;
+    req->err = err;
+    return PROTO_FATAL;
+}
+
 enum proto_status
 proto_parse_req(const struct proto_limits *lim, const char *buf, size_t len,
     struct proto_req *req, size_t *used)
@@ -288,13 +313,16 @@ proto_parse_req(const struct proto_limits *lim, const char *buf, size_t len,
 
     memset(req, 0, sizeof(*req));
     *used = 0;
+    if (len > 0 && (unsigned char)buf[0] == PROTO_BINARY_MAGIC) {
+        return fatal(req, PROTO_FATAL_BINARY, PROTO_REPLY_NONE);
+    }
     st = find_request_line(lim, buf, len, &nl);
     if (st == PROTO_AGAIN) {
         return PROTO_AGAIN;
     }
     if (st == PROTO_FATAL) {
-        req->err = PROTO_REPLY_LINE_TOO_LONG;
-        return PROTO_FATAL;
+        return fatal(req, PROTO_FATAL_LINE_TOO_LONG,
+            PROTO_REPLY_LINE_TOO_LONG);
     }
     c.lim = lim;
     c.buf = buf;
@@ -308,6 +336,9 @@ proto_parse_req(const struct proto_limits *lim, const char *buf, size_t len,
     c.w[0] = name;
     req->cmd = proto_cmd_lookup(name.ptr, name.len);
     if (req->cmd == PROTO_CMD_NONE) {
+        if (http_line(proto_line(buf, nl))) {
+            return fatal(req, PROTO_FATAL_HTTP, PROTO_REPLY_NONE);
+        }
         return client_error(req, PROTO_REPLY_ERROR, c.line_used, used);
     }
     return parse_line(&c, req, used);

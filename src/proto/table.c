@@ -64,6 +64,7 @@ const struct proto_cmd_info proto_cmd_table[PROTO_CMD_COUNT] = {
     [PROTO_CMD_VERBOSITY] = CMD("verbosity", LEVEL, 2, 3),
     [PROTO_CMD_QUIT] = CMD("quit", NONE, 1, 0),
     [PROTO_CMD_SHUTDOWN] = CMD("shutdown", ARGS, 1, 0),
+    [PROTO_CMD_LRU_CRAWLER] = CMD("lru_crawler", ARGS, 1, 0),
     [PROTO_CMD_MG] = CMD("mg", META, 1, 0),
     [PROTO_CMD_MS] = CMD("ms", META, 1, 0),
     [PROTO_CMD_MD] = CMD("md", META, 1, 0),
@@ -127,6 +128,15 @@ static const struct str reply_table[PROTO_REPLY_COUNT] = {
     [PROTO_REPLY_ARITH_OOM] = REPLY("SERVER_ERROR out of memory"),
     [PROTO_REPLY_VIVIFY_OOM] =
         REPLY("SERVER_ERROR Out of memory allocating new item"),
+    [PROTO_REPLY_BADCLASS] = REPLY("BADCLASS invalid class id"),
+    [PROTO_REPLY_CRAWLER_OFF] = REPLY("CLIENT_ERROR lru crawler disabled"),
+    [PROTO_REPLY_CRAWLER_SLEEP] =
+        REPLY("CLIENT_ERROR sleep must be one second or less"),
+    [PROTO_REPLY_BAD_SLAB] = REPLY("CLIENT_ERROR Illegal slab id"),
+    [PROTO_REPLY_BAD_LINE] = REPLY("CLIENT_ERROR bad command line"),
+    [PROTO_REPLY_METADUMP_OFF] = REPLY("ERROR metadump not allowed"),
+    [PROTO_REPLY_CACHEDUMP_OFF] =
+        REPLY("CLIENT_ERROR stats cachedump not allowed"),
 };
 
 #define WORD(s) { s, sizeof(s) - 1 }
@@ -191,8 +201,8 @@ enum proto_cmd
 proto_cmd_lookup(const char *name, size_t len)
 {
     /* NOTE(proto): a linear walk that first compares the length and first
-     * byte; with 26 entries it beats hashing, and `get` is found first. */
-    if (len < 2 || len > 9) {
+     * byte; with 27 entries it beats hashing, and `get` is found first. */
+    if (len < 2 || len > 11) {
         return PROTO_CMD_NONE;
     }
     for (unsigned c = PROTO_CMD_NONE + 1; c < PROTO_CMD_COUNT; c++) {

@@ -26,6 +26,7 @@
 #define ITEM_FREE    0x08u  /* chunk is on its class's free list */
 #define ITEM_STALE   0x10u  /* invalidated by meta delete/set with I */
 #define ITEM_TOKEN   0x20u  /* a recache win token was handed out */
+#define ITEM_KEY_BINARY 0x40u /* stored by a meta set with b (base64 key) */
 
 /*
  * An item lives in one chunk: this header, then the key (no NUL), then the
@@ -135,6 +136,25 @@ struct htab {
     pthread_mutex_t grow_lock;
 };
 
+/* Per-class command counters of "stats slabs" (memcached keeps them per
+ * thread). Sharded by the item's address so threads rarely share a cache
+ * line; relaxed atomic adds. */
+enum class_op {
+    CLASS_GET_HITS = 0,
+    CLASS_CMD_SET,
+    CLASS_DELETE_HITS,
+    CLASS_INCR_HITS,
+    CLASS_DECR_HITS,
+    CLASS_CAS_HITS,
+    CLASS_CAS_BADVAL,
+    CLASS_TOUCH_HITS,
+    CLASS_OPS
+};
+#define CLASS_OP_SHARDS 16
+struct class_ops {
+    uint64_t n[CLASS_OPS];
+};
+
 /* A page move in progress. Guarded by store.move_lock. A move waits for
  * readers of the page's items to let go, so several may run at once. */
 #define MAX_MOVES 4
@@ -171,6 +191,7 @@ struct store {
     uint64_t reassign_evictions; /* atomic */
     uint64_t reassign_busy;   /* atomic */
     uint64_t reassign_rescues; /* atomic */
+    struct class_ops *class_ops; /* [CLASS_OP_SHARDS][MAX_CLASSES] */
 };
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
@@ -184,6 +205,11 @@ struct store {
  * spins briefly before sleeping (glibc's adaptive mutex), which is what
  * the class and stripe locks want under contention. */
 void store_lock_init(pthread_mutex_t *m);
+
+/* ---- stats.c ---- */
+/* Count `op` for the class of `it` (any lock or none). */
+void class_op_count(struct store *s, const struct item *it,
+    enum class_op op);
 
 /* ---- item.c ---- */
 static inline size_t

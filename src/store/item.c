@@ -29,6 +29,18 @@ item_clear_flag(struct item *it, uint8_t flag)
     __atomic_fetch_and(&it->iflags, (uint8_t)~flag, __ATOMIC_RELEASE);
 }
 
+void
+item_mark_key_binary(struct item *it)
+{
+    item_set_flag(it, ITEM_KEY_BINARY);
+}
+
+bool
+item_key_binary(const struct item *it)
+{
+    return item_has(it, ITEM_KEY_BINARY);
+}
+
 struct str
 item_key(const struct item *it)
 {

@@ -4,6 +4,7 @@ noinst_LIBRARIES += libstore.a
 libstore_a_SOURCES = \
     src/store/store.h \
     src/store/internal.h \
+    src/store/dump.c \
     src/store/hash.c \
     src/store/item.c \
     src/store/meta.c \
@@ -23,6 +24,7 @@ check_PROGRAMS += tests/store/test_store
 TESTS += tests/store/test_store
 tests_store_test_store_SOURCES = tests/store/test_store.c \
     tests/store/test_slab.c tests/store/test_stress.c tests/store/test_meta.c tests/store/test_model.c \
+    tests/store/test_dump.c \
     tests/store/stress.c tests/store/stress.h tests/store/helpers.h
 tests_store_test_store_CFLAGS = $(TEST_CFLAGS)
 tests_store_test_store_LDADD = libstore.a libutil.a $(STORE_EXT_LIBS) \

@@ -52,6 +52,7 @@ touch_locked(struct op *o, struct item *it, const struct store_mget_opts *m,
 {
     STORE_RELAXED(&it->exptime, exptime_abs(m->touch_ttl, now));
     o->st->c.touch_hits++;
+    class_op_count(o->s, it, CLASS_TOUCH_HITS);
 }
 
 /* The hit half of store_mget(): flags, touch, counters, reference. */
@@ -75,6 +76,7 @@ mget_hit_locked(struct op *o, struct item *it,
         touch_locked(o, it, m, now);
     } else if (!m->touch) {
         o->st->c.get_hits++;
+        class_op_count(o->s, it, CLASS_GET_HITS);
     }
     if (!m->no_bump) {
         item_set_flag(it, ITEM_FETCHED);

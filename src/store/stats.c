@@ -71,6 +71,40 @@ store_stats(struct store *s, struct store_stats *st)
     st->hash_bytes = (sizeof(struct item *) << st->hash_power_level);
     st->hash_is_expanding = hash_expanding(s);
     st->item_header_bytes = ITEM_HDR;
+    pthread_mutex_lock(&s->pool_lock);
+    st->global_page_pool = s->npool + (s->npages - s->fresh);
+    pthread_mutex_unlock(&s->pool_lock);
+}
+
+void
+class_op_count(struct store *s, const struct item *it, enum class_op op)
+{
+    size_t cls = (size_t)(slab_class_of(s, it) - s->classes);
+    size_t shard = ((uintptr_t)it >> 6) & (CLASS_OP_SHARDS - 1);
+
+    __atomic_fetch_add(&s->class_ops[shard * MAX_CLASSES + cls].n[op], 1,
+        __ATOMIC_RELAXED);
+}
+
+/* The per-class command counters of class i, summed over the shards. */
+static void
+class_ops_snapshot(struct store *s, unsigned i, struct store_class_stats *cs)
+{
+    uint64_t n[CLASS_OPS] = { 0 };
+
+    for (unsigned sh = 0; sh < CLASS_OP_SHARDS; sh++) {
+        for (unsigned op = 0; op < CLASS_OPS; op++) {
+            n[op] += LOAD_RELAXED(&s->class_ops[sh * MAX_CLASSES + i].n[op]);
+        }
+    }
+    cs->get_hits = n[CLASS_GET_HITS];
+    cs->cmd_set = n[CLASS_CMD_SET];
+    cs->delete_hits = n[CLASS_DELETE_HITS];
+    cs->incr_hits = n[CLASS_INCR_HITS];
+    cs->decr_hits = n[CLASS_DECR_HITS];
+    cs->cas_hits = n[CLASS_CAS_HITS];
+    cs->cas_badval = n[CLASS_CAS_BADVAL];
+    cs->touch_hits = n[CLASS_TOUCH_HITS];
 }
 
 unsigned
@@ -87,5 +121,6 @@ store_class_stats(struct store *s, unsigned i, struct store_class_stats *cs)
     }
     slab_class_snapshot(s, i, cs);
     cs->number = cs->used_chunks;
+    class_ops_snapshot(s, i, cs);
     return true;
 }

@@ -63,6 +63,8 @@ store_create(const struct store_config *c)
         return NULL;
     }
     hash_init(s);
+    s->class_ops = xcalloc((size_t)CLASS_OP_SHARDS * MAX_CLASSES,
+        sizeof(*s->class_ops));
     pthread_mutex_init(&s->move_lock, NULL);
     pthread_mutex_init(&s->maint_lock, NULL);
     return s;
@@ -78,6 +80,7 @@ store_destroy(struct store *s)
     slab_fini(s);
     pthread_mutex_destroy(&s->move_lock);
     pthread_mutex_destroy(&s->maint_lock);
+    free(s->class_ops);
     free(s);
 }
 
@@ -308,8 +311,13 @@ enum store_status
 store_alloc(struct store *s, struct str key, uint32_t flags, int64_t exptime,
     size_t nbytes, uint32_t now, struct item **itp)
 {
-    return alloc_item(s, key, flags, exptime_abs(exptime, now), nbytes, now,
-        itp);
+    enum store_status rc = alloc_item(s, key, flags,
+        exptime_abs(exptime, now), nbytes, now, itp);
+
+    if (rc == STORE_OK) {
+        class_op_count(s, *itp, CLASS_CMD_SET);
+    }
+    return rc;
 }
 
 /* ---- storage commands ---- */
@@ -362,13 +370,16 @@ check_mode_locked(struct op *o, struct item *old, enum store_mode mode,
             }
             if (cas != item_cas(old)) {
                 o->st->c.cas_badval++;
+                class_op_count(o->s, old, CLASS_CAS_BADVAL);
                 return STORE_EXISTS;
             }
             o->st->c.cas_hits++;
+            class_op_count(o->s, old, CLASS_CAS_HITS);
             return STORE_OK;
         case STORE_CAS_STALE:
             if (old != NULL && cas < item_cas(old)) {
                 o->st->c.cas_hits++;
+                class_op_count(o->s, old, CLASS_CAS_HITS);
                 return STORE_OK;
             }
             return check_mode_locked(o, old, STORE_CAS, cas);
@@ -447,6 +458,7 @@ store_get(struct store *s, struct str key, uint32_t now, struct item **itp)
         item_ref(it);
         item_set_flag(it, ITEM_FETCHED);
         o.st->c.get_hits++;
+        class_op_count(s, it, CLASS_GET_HITS);
         *itp = it;
     } else {
         o.st->c.get_misses++;
@@ -468,6 +480,7 @@ store_gat(struct store *s, struct str key, int64_t exptime, uint32_t now,
         STORE_RELAXED(&it->exptime, exptime_abs(exptime, now));
         item_set_flag(it, ITEM_FETCHED);
         o.st->c.touch_hits++;
+        class_op_count(s, it, CLASS_TOUCH_HITS);
         if (itp != NULL) {
             item_ref(it);
             *itp = it;
@@ -521,6 +534,7 @@ delete_or_invalidate(struct store *s, struct str key, uint64_t cas,
             unlink_locked(&o, it);
         }
         o.st->c.delete_hits++;
+        class_op_count(s, it, CLASS_DELETE_HITS);
         rc = STORE_OK;
     }
     op_end(&o);
@@ -649,6 +663,7 @@ store_arith(struct store *s, struct str key, bool incr, uint64_t delta,
             &newcas);
         if (rc == STORE_OK) {
             incr ? o.st->c.incr_hits++ : o.st->c.decr_hits++;
+            class_op_count(s, it, incr ? CLASS_INCR_HITS : CLASS_DECR_HITS);
             *value = v;
             if (cas_out != NULL) {
                 *cas_out = newcas;

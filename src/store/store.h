@@ -102,6 +102,13 @@ uint32_t item_exptime(const struct item *it);
  * incr/decr does not count, as in memcached). */
 bool item_fetched(const struct item *it);
 /*
+ * Mark an unlinked item from store_alloc() as stored under a base64 key
+ * (meta "b"): replies then echo its key in base64, as memcached does.
+ */
+void item_mark_key_binary(struct item *it);
+/* True if item_mark_key_binary() was called on the item. */
+bool item_key_binary(const struct item *it);
+/*
  * Writable value bytes of an item from store_alloc() that is not linked
  * yet: the node reads the value from the socket straight into it.
  */
@@ -275,6 +282,49 @@ enum store_status store_set_exptime(struct store *s, struct str key,
 enum store_status store_invalidate(struct store *s, struct str key,
     uint64_t cas, bool set_ttl, int64_t ttl, uint32_t now);
 
+/* ---- key dump (lru_crawler metadump) ------------------------------------ */
+
+/* What a key dump shows of one live item (memcached's metadump fields). */
+struct store_dump_item {
+    struct str key;       /* valid only during the callback */
+    bool key_binary;      /* item_key_binary() */
+    bool fetched;
+    uint32_t exptime;     /* absolute unix seconds, 0 = never */
+    uint64_t cas;
+    unsigned cls;         /* slab class, from 1 (stats slabs numbering) */
+    uint64_t size;        /* bytes of the item (header, key and value) */
+    uint64_t nbytes;      /* bytes of the value */
+};
+
+/* Called for each live item; runs under a store lock, so it must be short
+ * and must not call the store. */
+typedef void (*store_dump_fn)(const struct store_dump_item *di, void *arg);
+
+/*
+ * A walk over every key, in bounded steps that each hold one lock stripe
+ * at a time (memcached's crawler does not stop the cache either). Every
+ * item linked for the whole walk is visited exactly once, also across
+ * hash table growth; items linked or unlinked meanwhile may or may not
+ * be. Plain value: no resources to free.
+ */
+struct store_dump {
+    unsigned power;       /* the walk visits 2^power hash residues */
+    uint64_t next;        /* the next residue */
+    uint64_t classes;     /* bit c: class c (1..63); 0: every class */
+};
+
+/* Start a walk of the classes in mask `classes` (bit c for class c;
+ * 0: all classes). */
+void store_dump_begin(struct store *s, struct store_dump *d,
+    uint64_t classes);
+/*
+ * Visit up to `budget` hash residues (about budget * 1.5 items at most
+ * load), calling fn(item, arg) for each live item at `now`. True while
+ * more remain. Never allocates, takes each stripe lock briefly.
+ */
+bool store_dump_step(struct store *s, struct store_dump *d, uint32_t now,
+    unsigned budget, store_dump_fn fn, void *arg);
+
 /* ---- stats -------------------------------------------------------------- */
 
 /* memcached's `stats` counters this store keeps (names as memcached's). */
@@ -314,6 +364,7 @@ struct store_stats {
     bool hash_is_expanding;
     bool slab_reassign_running;
     uint64_t item_header_bytes;     /* per-item overhead of this store */
+    uint64_t global_page_pool;      /* pages not given to any class */
 };
 
 /* `stats slabs` / `stats items` of one slab class (memcached's names). */
@@ -334,6 +385,16 @@ struct store_class_stats {
     uint64_t outofmemory;
     uint64_t pages_in;           /* pages this class received by moves */
     uint64_t pages_out;          /* pages moved away from this class */
+    /* Commands that found (or, cmd_set, allocated) an item of this class,
+     * as memcached's per-class "stats slabs" counters. */
+    uint64_t get_hits;           /* get/gets/mg hits */
+    uint64_t cmd_set;            /* items allocated by storage commands */
+    uint64_t delete_hits;
+    uint64_t incr_hits;
+    uint64_t decr_hits;
+    uint64_t cas_hits;
+    uint64_t cas_badval;
+    uint64_t touch_hits;         /* touch/gat/mg T hits */
 };
 
 /* Snapshot of the global counters. Takes each lock briefly. */

@@ -70,6 +70,17 @@ def wait_port(port, timeout=10.0, host="127.0.0.1"):
     return False
 
 
+def root_user_args(argv):
+    """ringcached refuses to run as root without -u, as memcached does;
+    tests run as root in CI, so they name root itself (as memcached
+    allows) unless the test gives its own -u."""
+    if os.geteuid() != 0 or os.path.basename(argv[0]) != "ringcached":
+        return []
+    if "-u" in argv or any(a.startswith("--user") for a in argv):
+        return []
+    return ["-u", "root"]
+
+
 class Server:
     """A spawned server process; use as a context manager or call stop().
 
@@ -80,6 +91,7 @@ class Server:
     def __init__(self, argv, port=None, wait=True, env=None, timeout=10.0):
         self.port = port or free_port()
         self.argv = [a.replace("{port}", str(self.port)) for a in argv]
+        self.argv += root_user_args(self.argv)
         self.log_path = "%s/%s.%d.log" % (
             os.environ.get("TMPDIR", "/tmp"),
             os.path.basename(self.argv[0]), self.port)

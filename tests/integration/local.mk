@@ -46,3 +46,15 @@ EXTRA_DIST += $(CLIENTS_IT) tests/integration/clientlib.py \
     tests/integration/clients/gomemcache_check.go \
     tests/integration/clients/dalli_check.rb \
     tests/integration/clients/libmemcached_check.py
+
+# memcached 1.6.18 compatibility of ringcached (issue 13): key echoes,
+# stats groups, lru_crawler metadump, protocol detection, memcached's
+# flags and Debian's memcached.conf.
+COMPAT_IT = \
+    tests/integration/test_compat_keys.py \
+    tests/integration/test_compat_detect.py \
+    tests/integration/test_compat_dump.py \
+    tests/integration/test_compat_stats.py \
+    tests/integration/test_compat_flags.py
+TESTS += $(COMPAT_IT)
+EXTRA_DIST += $(COMPAT_IT)

@@ -8,8 +8,7 @@ since the two servers may read the clock on either side of a second; and
 an me line keeps only its key (its other fields are each server's own).
 
 Not generated, because ringcached differs on purpose (README "Meta
-protocol and locks"): the l flag, negative or overflowing TTL tokens, ms
-with b (memcached marks such an item's key binary for later k echoes),
+protocol and locks"): the l flag, negative or overflowing TTL tokens,
 mg with both N and T. The n* keys take incr/decr: memcached rewrites a
 number in place or as a new item depending on whether an earlier reply in
 the same batch still holds it, so their s, h and win/stale flags are not
@@ -83,7 +82,7 @@ class MetaGen(ClassicGen):
         return self.line("mg", k, None, flags + self.opaque())
 
     def ms(self):
-        k, flags = self.meta_key(allow_b=False)
+        k, flags = self.meta_key(allow_b=True)
         v = self.value() if self.rng.random() < 0.9 else "x" * 1100000
         if k.startswith("n"):
             v = str(self.rng.choice([0, 7, 100, 2 ** 64 - 1]))

@@ -69,7 +69,8 @@ class LifecycleTest(unittest.TestCase):
 
 class FlagsTest(unittest.TestCase):
     def run_node(self, *args):
-        return subprocess.run([harness.binary("ringcached")] + list(args),
+        argv = [harness.binary("ringcached")] + list(args)
+        return subprocess.run(argv + harness.root_user_args(argv),
                               capture_output=True, timeout=10)
 
     def test_udp_refused(self):

@@ -133,8 +133,9 @@ Test(node_config, bad_values_are_refused)
         node_config_fini(&c);
         free(msg);
     }
-    cr_assert_eq(parse(&c, &msg, "-d", NULL), NODE_PARSE_EXIT_USAGE);
-    cr_assert(strstr(msg, "daemonize") != NULL, "%s", msg);
+    cr_assert_eq(parse(&c, &msg, "-o", "ssl_key=/k", NULL),
+        NODE_PARSE_EXIT_USAGE);
+    cr_assert(strstr(msg, "TLS") != NULL, "%s", msg);
     node_config_fini(&c);
     free(msg);
     cr_assert_eq(parse(&c, &msg, "--no-such-flag", NULL),
@@ -182,4 +183,39 @@ Test(node_config, split_listen_forms)
     cr_assert_not(node_split_listen(":80", 1, host, sizeof(host), &port));
     cr_assert_not(node_split_listen("[::1]x", 1, host, sizeof(host),
         &port));
+}
+
+/* The flags of Debian's /etc/memcached.conf and memcached's operational
+ * flags: parsed into the config, or accepted without effect and listed
+ * for the one startup log line. */
+Test(node_config, memcached_operational_flags)
+{
+    struct node_config c;
+    char *msg;
+
+    cr_assert_eq(parse(&c, &msg, "-d", "-P", "/run/x.pid", "-k", "-r",
+        "-X", "-u", "memcache", NULL), NODE_PARSE_RUN, "%s", msg);
+    cr_assert(c.daemonize);
+    cr_assert_str_eq(c.pid_file, "/run/x.pid");
+    cr_assert(c.lock_memory);
+    cr_assert(c.max_core);
+    cr_assert(c.dump_disabled);
+    cr_assert_str_eq(c.user, "memcache");
+    cr_assert_null(c.ignored);
+    node_config_fini(&c);
+    free(msg);
+    cr_assert_eq(parse(&c, &msg, "-L", "-o", "modern,hash_algorithm=murmur3,"
+        "no_lru_crawler,lru_crawler_sleep=100,ext_path=/x:1G", "-W",
+        "--pidfile=/p", "--lock-memory", NULL), NODE_PARSE_RUN, "%s", msg);
+    cr_assert(c.no_lru_crawler);
+    cr_assert_str_eq(c.ignored, "-L, -o modern, -o hash_algorithm, "
+        "-o lru_crawler_sleep, -o ext_path, -W");
+    cr_assert_str_eq(c.pid_file, "/p");
+    node_config_fini(&c);
+    free(msg);
+    cr_assert_eq(parse(&c, &msg, "-o", "no_lru_crawler,lru_crawler", NULL),
+        NODE_PARSE_RUN);
+    cr_assert_not(c.no_lru_crawler);
+    node_config_fini(&c);
+    free(msg);
 }

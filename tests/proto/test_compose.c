@@ -318,3 +318,40 @@ Test(proto_compose, reply_iovec_matches_memcached)
     cr_assert(buf_append_str(&b, proto_reply_str(PROTO_REPLY_END)));
     assert_str(out(), "VALUE a 0 1 18\r\n1\r\nEND\r\n");
 }
+
+/* memcached 1.6.18's metadump line (probed: "set a%20b~" then metadump
+ * shows key=a%2520b~), every other byte %XX in upper case. */
+Test(proto_compose, dump_line)
+{
+    char line[PROTO_DUMP_LINE_MAX];
+    char key[PROTO_KEY_MAX];
+    size_t n;
+
+    n = proto_compose_dump_line(line, S("a%20b~"), 1796416325, 1796416225,
+        1, false, 1, 66);
+    assert_str((struct str){ line, n }, "key=a%2520b~ exp=1796416325 "
+        "la=1796416225 cas=1 fetch=no cls=1 size=66\n");
+    n = proto_compose_dump_line(line, S("\x01\x02\r\n -_.Zz9"), -1, 0,
+        UINT64_MAX, true, 63, 64);
+    assert_str((struct str){ line, n }, "key=%01%02%0D%0A%20-_.Zz9 exp=-1 "
+        "la=0 cas=18446744073709551615 fetch=yes cls=63 size=64\n");
+    /* The widest line fits. */
+    memset(key, 0xff, sizeof(key));
+    n = proto_compose_dump_line(line, (struct str){ key, sizeof(key) },
+        INT64_MIN, INT64_MIN, UINT64_MAX, true, UINT32_MAX, UINT64_MAX);
+    cr_assert_leq(n, PROTO_DUMP_LINE_MAX);
+    cr_assert_eq(memchr(line, '\n', n), line + n - 1);
+}
+
+Test(proto_compose, cachedump_line)
+{
+    char line[PROTO_DUMP_LINE_MAX];
+    size_t n;
+
+    n = proto_compose_cachedump_line(line, S("a%20b~"), 1, 1796416545);
+    assert_str((struct str){ line, n }, "ITEM a%20b~ [1 b; 1796416545 s]\r\n");
+    n = proto_compose_cachedump_line(line, S("foo"), 3, 0);
+    assert_str((struct str){ line, n }, "ITEM foo [3 b; 0 s]\r\n");
+    cr_assert_eq(proto_compose_cachedump_line(line, S("a\r\nb"), 1, 0), 0);
+    cr_assert_eq(proto_compose_cachedump_line(line, S("a b"), 1, 0), 0);
+}

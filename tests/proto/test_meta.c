@@ -405,6 +405,29 @@ Test(proto_meta, ms_echoes_cas_and_binary_key)
     assert_reply(&mi, "HD kfoo c12 O5\r\n");
 }
 
+/* A key whose bytes cannot stand in a text key (an item vivified by an
+ * mg/ma with b) is echoed in base64 even without the binary mark: raw,
+ * its "\r\n" or space would forge reply text. */
+Test(proto_meta, unsafe_key_bytes_echo_in_base64)
+{
+    struct proto_meta_info mi = {
+        .code = PROTO_META_HD, .hit = true, .key = S("a\r\nb"),
+    };
+    size_t n;
+
+    OK("mg YQ0KYg== b k\r\n");
+    assert_reply(&mi, "HD kYQ0KYg== b\r\n");
+    mi.key = S("a b");
+    assert_reply(&mi, "HD kYSBi b\r\n");
+    mi.key = S("a\x01");
+    assert_reply(&mi, "HD kYQE= b\r\n");
+    mi.key = S("ab");
+    assert_reply(&mi, "HD kab\r\n");
+    n = proto_compose_me(line, S("a\r\n"), false, -1, 1, false, 3);
+    assert_str((struct str){ line, n },
+        "ME YQ0K exp=-1 cas=1 fetch=no size=3\r\n");
+}
+
 Test(proto_meta, ma_hit)
 {
     struct proto_meta_info mi = {

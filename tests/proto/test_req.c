@@ -459,6 +459,7 @@ Test(proto_req, line_too_long_is_fatal)
     /* No newline within the limit: nothing to resync on. */
     cr_assert_eq(parse_req_both(p, len, &req, &used), PROTO_FATAL);
     cr_assert_eq(req.err, PROTO_REPLY_LINE_TOO_LONG);
+    cr_assert_eq(req.fatal, PROTO_FATAL_LINE_TOO_LONG);
     cr_assert_eq(used, 0);
     free(p);
     /* Even when the newline is already buffered. */
@@ -470,6 +471,50 @@ Test(proto_req, line_too_long_is_fatal)
     cr_assert_eq(parse_req_both(p, len, &req, &used), PROTO_CLIENT_ERROR);
     cr_assert_eq(used, len);
     free(p);
+}
+
+/* memcached 1.6.18 (probed): an unknown command whose last word starts
+ * with "HTTP/" closes without a reply; a known command runs as usual. */
+Test(proto_req, http_request_lines_are_fatal_and_silent)
+{
+    static const char *const http[] = {
+        "GET / HTTP/1.0\r\n", "PUT /x HTTP/1.1\r\n", "DELETE HTTP/1.1\n",
+        "HTTP/1.0\r\n", "GET / HTTP/1.0 \r\n", "FOO bar HTTP/2\r\n",
+    };
+
+    for (size_t i = 0; i < sizeof(http) / sizeof(http[0]); i++) {
+        cr_assert_eq(parse_req_both(http[i], strlen(http[i]), &req, &used),
+            PROTO_FATAL, "'%s'", http[i]);
+        cr_assert_eq(req.fatal, PROTO_FATAL_HTTP);
+        cr_assert_eq(req.err, PROTO_REPLY_NONE);
+        cr_assert_eq(used, 0);
+    }
+    CERR_REQ("GET /\r\n", PROTO_REPLY_ERROR);
+    CERR_REQ("GET / http/1.0\r\n", PROTO_REPLY_ERROR);
+    CERR_REQ("x HTTP/1.0 extra\r\n", PROTO_REPLY_ERROR);
+    CERR_REQ("touch HTTP/1.1\r\n", PROTO_REPLY_ERROR);
+    OK_REQ("get foo HTTP/1.1\r\n");
+    cr_assert_eq(req.nkeys, 2);
+    cr_assert_eq(parse_req_both("GET / HTTP/1.0", 14, &req, &used),
+        PROTO_AGAIN);
+}
+
+/* A binary-protocol request (magic 0x80) is fatal at its first byte: the
+ * client waits for a 24-byte header's answer and never sends a newline. */
+Test(proto_req, binary_magic_is_fatal_at_once)
+{
+    static const char bin[24] = { (char)0x80, 0x0a };
+
+    cr_assert_eq(proto_parse_req(&test_lim, bin, 1, &req, &used),
+        PROTO_FATAL);
+    cr_assert_eq(req.fatal, PROTO_FATAL_BINARY);
+    cr_assert_eq(req.err, PROTO_REPLY_NONE);
+    cr_assert_eq(proto_parse_req(&test_lim, bin, sizeof(bin), &req, &used),
+        PROTO_FATAL);
+    cr_assert_eq(req.fatal, PROTO_FATAL_BINARY);
+    cr_assert_eq(used, 0);
+    /* 0x80 inside a line is a key byte like any other. */
+    OK_REQ("get \x80\r\n");
 }
 
 Test(proto_req, long_get_lines_have_more_room)
