@@ -26,7 +26,8 @@ EXTRA_DIST += $(META_IT) tools/examples/meta_lock.py
 
 # The client matrix: each client library's small program in
 # tests/integration/clients/ runs against ringcached and against ringproxy
-# over three nodes (clientlib.py drives them; tools/deps installs them).
+# over three nodes (clientlib.py drives them; tools/deps installs them);
+# and stats read as Prometheus' memcached_exporter reads them.
 CLIENTS_IT = \
     tests/integration/test_clients_python.py \
     tests/integration/test_clients_php.py \
@@ -35,8 +36,9 @@ CLIENTS_IT = \
     tests/integration/test_clients_go.py \
     tests/integration/test_clients_ruby.py \
     tests/integration/test_clients_libmemcached.py
-TESTS += $(CLIENTS_IT)
+TESTS += $(CLIENTS_IT) tests/integration/test_exporter_parse.py
 EXTRA_DIST += $(CLIENTS_IT) tests/integration/clientlib.py \
+    tests/integration/test_exporter_parse.py \
     tests/integration/clients/checklib.py \
     tests/integration/clients/pymemcache_check.py \
     tests/integration/clients/pylibmc_check.py \
