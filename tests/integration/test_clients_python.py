@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Client matrix: pymemcache and pylibmc (see clientlib.py)."""
 
+import importlib
 import os
 import sys
 
@@ -8,37 +9,36 @@ import clientlib
 import harness
 
 
-class Pymemcache(clientlib.Matrix):
-    client = "pymemcache"
+class PythonClient(clientlib.Matrix):
+    module = package = script = None
 
     @classmethod
     def prepare(cls, tmp):
         try:
-            import pymemcache  # noqa: F401
+            importlib.import_module(cls.module)
         except ImportError:
             raise clientlib.unittest.SkipTest(
-                "pymemcache not installed (apt-get install "
-                "python3-pymemcache)")
+                "%s not installed (apt-get install %s)" % (cls.module,
+                                                           cls.package))
 
     def command(self, servers, tmp):
-        return [sys.executable, os.path.join(clientlib.CLIENTS,
-                                             "pymemcache_check.py"), servers]
+        return [sys.executable, os.path.join(clientlib.CLIENTS, self.script),
+                servers]
 
 
-class Pylibmc(clientlib.Matrix):
-    client = "pylibmc"
+class Pymemcache(PythonClient):
+    client = module = "pymemcache"
+    package = "python3-pymemcache"
+    script = "pymemcache_check.py"
 
-    @classmethod
-    def prepare(cls, tmp):
-        try:
-            import pylibmc  # noqa: F401
-        except ImportError:
-            raise clientlib.unittest.SkipTest(
-                "pylibmc not installed (apt-get install python3-pylibmc)")
 
-    def command(self, servers, tmp):
-        return [sys.executable, os.path.join(clientlib.CLIENTS,
-                                             "pylibmc_check.py"), servers]
+class Pylibmc(PythonClient):
+    client = module = "pylibmc"
+    package = "python3-pylibmc"
+    script = "pylibmc_check.py"
+
+
+del PythonClient    # the base class names no client: not a test case
 
 
 if __name__ == "__main__":
