@@ -5,10 +5,11 @@
  * NOTE(store): the walk fixes its own residue space at start, 2^p0 with p0
  * the table's power then (>= lock_power). Items whose hash has residue r
  * modulo 2^p0 all share one stripe (r's low lock_power bits), and the
- * table only ever doubles, so at any later power they sit in the buckets
- * congruent to r (in `tab`, or in `next` for buckets already migrated);
- * under that one stripe lock those buckets cannot move. Filtering by the
- * residue visits each item once.
+ * table only ever doubles, so at any later power they sit in exactly the
+ * buckets congruent to r (in `tab`, or in `next` for buckets already
+ * migrated), and those buckets hold nothing else; under that one stripe
+ * lock they cannot move. So each item is visited once, without hashing
+ * its key again.
  */
 #include "store/store.h"
 
@@ -29,7 +30,7 @@ struct dump_ctx {
     void *arg;
 };
 
-/* Report the items of one chain whose hash has the walk's residue. */
+/* Report the live items of one chain (of the walk's classes). */
 static void
 dump_chain(const struct dump_ctx *x, const struct item *it)
 {
@@ -37,13 +38,12 @@ dump_chain(const struct dump_ctx *x, const struct item *it)
     unsigned cls;
 
     for (; it != NULL; it = it->hnext) {
-        if ((item_hash(it->data, it->nkey) & (pow2(x->d->power) - 1))
-            != x->residue || store_item_dead(x->s, it, x->now)) {
-            continue;
-        }
         cls = (unsigned)(slab_class_of(x->s, it) - x->s->classes) + 1;
         if (x->d->classes != 0 &&
             (cls > 63 || (x->d->classes & ((uint64_t)1 << cls)) == 0)) {
+            continue;
+        }
+        if (store_item_dead(x->s, it, x->now)) {
             continue;
         }
         di.key = item_key(it);

@@ -51,8 +51,8 @@ class Detect:
             self.assertIsNotNone(t, line)
 
     def test_replies_before_the_http_line_are_sent(self):
-        out, t = closed_within(self.port,
-                               b"version\r\nGET / HTTP/1.0\r\nversion\r\n", 5.0)
+        out, t = closed_within(
+            self.port, b"version\r\nGET / HTTP/1.0\r\nversion\r\n", 5.0)
         self.assertIsNotNone(t)
         self.assertTrue(out.startswith(b"VERSION "), out)
         self.assertEqual(out.count(b"\r\n"), 1, out)

@@ -107,7 +107,8 @@ class DumpVsMemcached(unittest.TestCase):
                 b"lru_crawler crawl all", b"lru_crawler enable",
                 b"stats cachedump 64 0", b"stats cachedump x 0",
                 b"stats cachedump 1", b"stats cachedump 0 0",
-                b"stats cachedump 1 x"]
+                b"stats cachedump 1 x", b"verbosity invalid",
+                b"verbosity 1 2"]
         for cmd in cmds:
             want = nodelib.exchange(self.mc.port, cmd + b"\r\n")
             got = nodelib.exchange(self.rc.port, cmd + b"\r\n")
