@@ -196,6 +196,8 @@ proxy_stats(struct worker *w, struct buf *b)
     ok &= stat_u64(b, "proxy_server_errors", SUM_W(p, server_errors));
     ok &= stat_u64(b, "proxy_requests_in_flight", SUM_W(p, inflight));
     ok &= stat_u64(b, "proxy_client_pauses", SUM_W(p, paused));
+    ok &= stat_u64(b, "client_output_limit_disconnects",
+        SUM_W(p, out_disconnects));
     ok &= stat_str(b, "ring_mode", ring_mode_name(ring_params(
         w->ring->conf)->mode));
     ok &= stat_u64(b, "ring_nodes", w->ring->n);
@@ -236,6 +238,7 @@ node_stats(struct worker *w, size_t idx, struct buf *b)
         t.timeouts += CTR_GET(&c->timeouts);
         t.connects += CTR_GET(&c->connects);
         t.conn_failures += CTR_GET(&c->conn_failures);
+        t.protocol_errors += CTR_GET(&c->protocol_errors);
         for (k = 0; k < PROXY_HIST_BUCKETS; k++) {
             t.hist[k] += CTR_GET(&c->hist[k]);
         }
@@ -252,6 +255,7 @@ node_stats(struct worker *w, size_t idx, struct buf *b)
     ok &= NODE_STAT("timeouts", t.timeouts);
     ok &= NODE_STAT("connects", t.connects);
     ok &= NODE_STAT("connect_failures", t.conn_failures);
+    ok &= NODE_STAT("backend_protocol_errors", t.protocol_errors);
     ok &= NODE_STAT("downs", __atomic_load_n(&n->downs, __ATOMIC_RELAXED));
     for (k = 0; k < 4; k++) {
         char f[32];

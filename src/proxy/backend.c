@@ -2,13 +2,17 @@
  * Backend connections: per worker, per node, `backend_connections` of
  * them, shared by every client of the worker. Requests are pipelined and
  * replies are matched to them by order (a FIFO of sub-requests per
- * connection). A connection that times out, sends something that cannot
- * answer the request at the head of its queue, or closes with requests
- * queued fails every queued request and counts one failure for its node;
- * failure_limit failures in a row mark the node down (health.c).
+ * connection); each response element goes up to reply.c, the only file
+ * this one calls into, which checks it against the request. A connection
+ * that times out, sends something that cannot answer the request at the
+ * head of its queue (a protocol error), or closes with requests queued
+ * fails every queued request; timeouts, connect failures, resets and
+ * most protocol errors (see on_element) count one failure for the node,
+ * and failure_limit failures in a row mark it down (health.c).
  */
 #include "proxy/proxy_int.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,53 +220,96 @@ pop_done(struct bconn *b)
     b->nq--;
     CTR_ADD(&b->node->ctr[b->w->idx].hist[hist_bucket(us)], 1);
     if (s->preq != NULL) {
-        preq_sub_end(s->preq, s);
+        reply_sub_end(s->preq, s);
     }
     sreq_free(b->w, s);
 }
 
-/* The stream cannot be trusted: count a failure and close. */
+/* At most one log line a second per worker: a client that provokes
+ * foreign echoes must not flood the log (the stat counts them all). */
 static void
-out_of_step(struct bconn *b, const char *why)
+log_protocol_error(const struct bconn *b, const char *why)
+{
+    static __thread uint64_t last_ns;
+    static __thread uint64_t quiet;
+    uint64_t now = util_mono_ns();
+
+    if (last_ns != 0 && now - last_ns < 1000000000u) {
+        quiet++;
+        return;
+    }
+    log_warn("backend %s (%s) %s: closing the connection (%" PRIu64
+        " more protocol errors not logged)", b->node->name,
+        b->node->addr_text, why, quiet);
+    last_ns = now;
+    quiet = 0;
+}
+
+/*
+ * The stream cannot be trusted: close it; bconn_close fails what is in
+ * flight. Counted as a protocol error, and as a node failure only when
+ * `counts` (see the NOTE below).
+ */
+static void
+protocol_error(struct bconn *b, const char *why, bool counts)
 {
     if (b->state == BCONN_CLOSING) {
         return;
     }
+    CTR_ADD(&b->node->ctr[b->w->idx].protocol_errors, 1);
+    log_protocol_error(b, why);
     b->fail_why = why;
-    node_failure(b->w, b->node, why);
+    if (counts) {
+        node_failure(b->w, b->node, why);
+    }
     b->state = BCONN_CLOSING;
     net_conn_close(b->conn);
 }
 
-/* Handle one parsed element; false if the connection was given up. */
+/*
+ * Handle one parsed element; false if the connection was given up.
+ *
+ * NOTE(proxy): which protocol errors count towards failure_limit. Once a
+ * request is composed by the proxy, the only bytes of a reply a client
+ * chooses are values (inside a length-framed block) and meta echoes (k,
+ * O, the ME key) — memcached 1.6.18 echoes a base64 (b) key decoded, raw,
+ * so a key can carry "\r\nVALUE ...". Echoes are checked first, on the
+ * first element they appear in, so such bytes are caught as a foreign
+ * echo before anything after them is read: that (REPLY_FOREIGN) never
+ * counts, or a client could take a healthy node down. Anything else that
+ * breaks framing (an unparsable element, a type or key that cannot answer
+ * the request, data nobody asked for) no client can provoke: it counts
+ * as one failure, like a timeout, so a node that answers junk is ejected.
+ */
 static bool
 on_element(struct bconn *b, const struct proto_rsp *rsp, struct str raw)
 {
     struct sreq *s = b->head;
-    enum pmatch m;
 
     if (s == NULL) {
-        out_of_step(b, "sent data nobody asked for");
+        protocol_error(b, "sent data nobody asked for", true);
         return false;
     }
-    m = proxy_match(s->cmd, rsp->type);
-    if (m == PMATCH_BAD) {
-        out_of_step(b, "sent a reply that does not fit the request");
+    switch (reply_element(s, rsp, raw)) {
+    case REPLY_FOREIGN:
+        protocol_error(b, "echoed a key or opaque it was not sent", false);
         return false;
-    }
-    if (rsp->type == PROTO_RSP_SERVER_ERROR ||
-        rsp->type == PROTO_RSP_CLIENT_ERROR ||
-        rsp->type == PROTO_RSP_ERROR) {
-        CTR_ADD(&b->node->ctr[b->w->idx].errors, 1);
-    }
-    if (s->preq != NULL) {
-        preq_sub_element(s->preq, s, rsp, raw);
-    }
-    if (m == PMATCH_END) {
+    case REPLY_BAD:
+        protocol_error(b, "sent a reply that does not fit the request",
+            true);
+        return false;
+    case REPLY_END:
+        if (rsp->type == PROTO_RSP_SERVER_ERROR ||
+            rsp->type == PROTO_RSP_CLIENT_ERROR ||
+            rsp->type == PROTO_RSP_ERROR) {
+            CTR_ADD(&b->node->ctr[b->w->idx].errors, 1);
+        }
         node_success(b->node);
         pop_done(b);
+        return true;
+    default:
+        return true;
     }
-    return true;
 }
 
 static void
@@ -275,6 +322,12 @@ bconn_read(struct net_conn *c, struct buf *in)
     size_t used;
 
     while (in->len > 0 && b->state != BCONN_CLOSING) {
+        if (b->head != NULL && !reply_head_ok(b->head, buf_head(in),
+            in->len)) {
+            protocol_error(b, "echoed a key or opaque it was not sent",
+                false);
+            return;
+        }
         st = proto_parse_rsp(lim, buf_head(in), in->len, &rsp, &used);
         if (st == PROTO_AGAIN) {
             if (rsp.need > in->len) {
@@ -283,7 +336,7 @@ bconn_read(struct net_conn *c, struct buf *in)
             break;
         }
         if (st != PROTO_OK) {
-            out_of_step(b, "sent an invalid reply");
+            protocol_error(b, "sent an invalid reply", true);
             return;
         }
         if (!on_element(b, &rsp, (struct str){ buf_head(in), used })) {
@@ -335,7 +388,7 @@ bconn_close(struct net_conn *c, enum net_close_why why)
     struct bconn *b = net_conn_data(c);
     const char *reason = close_reason(b, why);
     struct sreq *s;
-    char msg[320];
+    char msg[PROXY_WHY_MAX];
 
     if (b->fail_why == NULL && why != NET_CLOSE_SHUTDOWN &&
         why != NET_CLOSE_LOCAL && (b->head != NULL ||
@@ -349,7 +402,7 @@ bconn_close(struct net_conn *c, enum net_close_why why)
     while ((s = b->head) != NULL) {
         b->head = s->next;
         if (s->preq != NULL) {
-            preq_sub_fail(s->preq, s, msg);
+            reply_sub_fail(s->preq, s, msg);
         }
         sreq_free(b->w, s);
     }

@@ -33,7 +33,7 @@ worker_stop(struct net_loop *l, unsigned idx, void *arg)
 
     (void)l;
     backend_close_all(w);
-    pring_release(w->ring);
+    pring_unref(w->ring);
     w->ring = NULL;
 }
 
@@ -109,10 +109,9 @@ first_ring(struct proxy *p)
         log_error("%s: cannot build the ring", p->conf_path);
         goto out;
     }
-    r->refs = (int)p->nworkers + 1;
-    p->cur = r;
+    p->cur = r;                     /* the reference pring_build gave */
     for (k = 0; k < p->nworkers; k++) {
-        p->workers[k].ring = r;
+        p->workers[k].ring = pring_ref(r);
     }
 out:
     free(nodes);
@@ -184,6 +183,13 @@ proxy_fini(struct proxy *p)
     struct pnode *n, *next;
     unsigned i;
 
+    /* Teardown order: probes first (their callbacks may still run while
+     * the main loop is destroyed, and must find nothing to do; so must a
+     * queued health_node_down), then the server and its loops, then the
+     * nodes, which nothing refers to any more. */
+    for (n = p->all; n != NULL; n = n->all_next) {
+        health_stop(n);
+    }
     net_server_destroy(p->srv);
     for (n = p->all; n != NULL; n = next) {
         next = n->all_next;
@@ -195,7 +201,7 @@ proxy_fini(struct proxy *p)
     for (i = 0; p->workers != NULL && i < p->nworkers; i++) {
         struct worker *w = &p->workers[i];
 
-        pring_release(w->ring);     /* a swap queued at the end, or setup
+        pring_unref(w->ring);       /* a swap queued at the end, or setup
                                      * failed before the threads ran */
         while (w->free_sreqs != NULL) {
             struct sreq *s = w->free_sreqs;
@@ -209,7 +215,7 @@ proxy_fini(struct proxy *p)
         buf_fini(&w->scratch);
         pthread_mutex_destroy(&w->clients_mu);
     }
-    pring_release(p->cur);
+    pring_unref(p->cur);
     free(p->workers);
     ring_config_fini(&p->cfg);
     pthread_mutex_destroy(&p->mu);
@@ -235,6 +241,32 @@ announce(struct proxy *p)
 }
 
 static bool
+reserve_descriptors(struct proxy *p)
+{
+    struct fd_need d;
+    char why[512];
+
+    p->client_limit = p->cfg.client_limit;
+    fd_need_at_start(&d, &p->cfg, p->nworkers);
+    switch (fd_reserve(&d, true, why, sizeof(why))) {
+    case FD_TOO_FEW:
+        log_error("cannot start: %s", why);
+        return false;
+    case FD_RAISED:
+        log_info("%s", why);
+        break;
+    case FD_OK:
+        break;
+    }
+    return true;
+}
+
+/*
+ * NOTE(proxy): SIGHUP is watched before any socket listens. Its default
+ * action kills the process, and whoever waits for the port to accept
+ * (systemd, a test, an operator's script) may reload at once.
+ */
+static bool
 setup(struct proxy *p)
 {
     struct net_loop *main_loop;
@@ -243,7 +275,7 @@ setup(struct proxy *p)
         return false;
     }
     make_workers(p);
-    if (!first_ring(p) || !make_server(p) || !open_listeners(p)) {
+    if (!reserve_descriptors(p) || !first_ring(p) || !make_server(p)) {
         return false;
     }
     if (net_server_start(p->srv) != NET_OK) {
@@ -255,7 +287,7 @@ setup(struct proxy *p)
         log_error("cannot watch SIGHUP");
         return false;
     }
-    return true;
+    return open_listeners(p);
 }
 
 int
@@ -288,6 +320,9 @@ proxy_check(const struct proxy_opts *o, FILE *out, FILE *err)
     struct ring_config c;
     struct ring_error e;
     struct ring *r = NULL;
+    struct fd_need d;
+    char why[512];
+    int rc = 0;
 
     if (!reload_load(o->conf_path, &c, &e)) {
         fprintf(err, "%s\n", e.text);
@@ -298,11 +333,21 @@ proxy_check(const struct proxy_opts *o, FILE *out, FILE *err)
         ring_config_fini(&c);
         return 1;
     }
-    fprintf(out, "%s: ok: %zu node(s), ring %s, %u thread(s), policy %s\n",
-        o->conf_path, c.nnodes, ring_mode_name(c.ring.mode),
-        o->threads > 0 ? o->threads : c.threads,
-        c.failure_policy == RING_FAIL_EJECT ? "eject" : "fail-fast");
+    /* The same descriptor check as at start, under this process's
+     * limits (systemd's ExecStartPre runs with the unit's). */
+    fd_need_at_start(&d, &c, o->threads > 0 ? o->threads : c.threads);
+    if (fd_reserve(&d, false, why, sizeof(why)) == FD_TOO_FEW) {
+        fprintf(err, "%s: %s\n", o->conf_path, why);
+        rc = 1;
+    } else {
+        fprintf(out, "%s: ok: %zu node(s), ring %s, %u thread(s), policy "
+            "%s, %llu descriptors\n", o->conf_path, c.nnodes,
+            ring_mode_name(c.ring.mode),
+            o->threads > 0 ? o->threads : c.threads,
+            c.failure_policy == RING_FAIL_EJECT ? "eject" : "fail-fast",
+            (unsigned long long)d.total);
+    }
     ring_destroy(r);
     ring_config_fini(&c);
-    return 0;
+    return rc;
 }

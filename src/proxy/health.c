@@ -41,7 +41,39 @@ republish(struct proxy *p)
 static void
 schedule(struct pnode *n, uint32_t ms)
 {
-    net_timer_arm(n->probe_timer, (uint64_t)ms * 1000u);
+    net_timer_arm(n->health.retry, (uint64_t)ms * 1000u);
+}
+
+static void
+probe_deadline(struct net_timer *t, void *arg)
+{
+    struct pnode *n = arg;
+
+    (void)t;
+    if (n->health.conn != NULL) {
+        net_conn_close(n->health.conn);
+    }
+}
+
+/* Both timers, or neither (false). */
+static bool
+make_timers(struct net_loop *l, struct pnode *n)
+{
+    struct phealth *h = &n->health;
+
+    if (h->retry == NULL) {
+        h->retry = net_timer_create(l, probe, n);
+    }
+    if (h->deadline == NULL) {
+        h->deadline = net_timer_create(l, probe_deadline, n);
+    }
+    if (h->retry == NULL || h->deadline == NULL) {
+        net_timer_destroy(h->retry);
+        net_timer_destroy(h->deadline);
+        h->retry = h->deadline = NULL;
+        return false;
+    }
+    return true;
 }
 
 void
@@ -50,18 +82,19 @@ health_node_down(struct net_loop *l, void *arg)
     struct pnode *n = arg;
     struct proxy *p = n->p;
 
-    if (__atomic_load_n(&n->removed, __ATOMIC_RELAXED)) {
+    if (n->health.stopped ||
+        __atomic_load_n(&n->removed, __ATOMIC_ACQUIRE)) {
         return;
     }
-    if (n->probe_timer == NULL) {
-        n->probe_timer = net_timer_create(l, probe, n);
-        if (n->probe_timer == NULL) {
-            __atomic_store_n(&n->state, PNODE_UP, __ATOMIC_RELEASE);
-            return;
-        }
+    if (!make_timers(l, n)) {
+        /* Without a prober it would stay down: let it fail again. */
+        __atomic_store_n(&n->state, PNODE_UP, __ATOMIC_RELEASE);
+        return;
     }
-    n->backoff_ms = p->cur->set.retry_timeout_ms;
-    schedule(n, n->backoff_ms);
+    n->health.backoff_ms = p->cur->set.retry_timeout_ms;
+    if (n->health.conn == NULL) {
+        schedule(n, n->health.backoff_ms);
+    }
     if (p->cfg.failure_policy == RING_FAIL_EJECT) {
         log_warn("node %s ejected from the ring while down", n->name);
     }
@@ -78,43 +111,27 @@ node_up(struct pnode *n)
 }
 
 static void
-probe_deadline(struct net_timer *t, void *arg)
-{
-    struct pnode *n = arg;
-
-    (void)t;
-    if (n->probe_conn != NULL) {
-        net_conn_close(n->probe_conn);
-    }
-}
-
-static void
 probe(struct net_timer *t, void *arg)
 {
     struct pnode *n = arg;
+    struct phealth *h = &n->health;
     struct proxy *p = n->p;
-    struct net_loop *l = net_server_main_loop(p->srv);
     const struct psettings *s = &p->cur->set;
     static const char req[] = "version\r\n";
 
     (void)t;
-    if (__atomic_load_n(&n->removed, __ATOMIC_RELAXED) ||
-        __atomic_load_n(&n->state, __ATOMIC_ACQUIRE) == PNODE_UP ||
-        n->probe_conn != NULL) {
+    if (h->stopped || h->conn != NULL ||
+        __atomic_load_n(&n->state, __ATOMIC_ACQUIRE) == PNODE_UP) {
         return;
     }
-    if (n->probe_deadline == NULL) {
-        n->probe_deadline = net_timer_create(l, probe_deadline, n);
-    }
-    n->probe_conn = net_conn_connect(l, &n->addr, s->connect_timeout_ms,
-        &probe_ops, n, NULL);
-    if (n->probe_conn == NULL || n->probe_deadline == NULL) {
-        n->probe_conn = NULL;
-        schedule(n, n->backoff_ms);
+    h->conn = net_conn_connect(net_server_main_loop(p->srv), &n->addr,
+        s->connect_timeout_ms, &probe_ops, n, NULL);
+    if (h->conn == NULL) {
+        schedule(n, h->backoff_ms);
         return;
     }
-    (void)net_conn_write(n->probe_conn, req, sizeof(req) - 1);
-    net_timer_arm(n->probe_deadline, ((uint64_t)s->connect_timeout_ms +
+    (void)net_conn_write(h->conn, req, sizeof(req) - 1);
+    net_timer_arm(h->deadline, ((uint64_t)s->connect_timeout_ms +
         s->request_timeout_ms) * 1000u);
 }
 
@@ -127,6 +144,10 @@ probe_read(struct net_conn *c, struct buf *in)
     size_t used;
     enum proto_status st;
 
+    if (n == NULL) {                /* detached by health_stop() */
+        buf_consume(in, in->len);
+        return;
+    }
     proto_limits_default(&lim);
     st = proto_parse_rsp(&lim, buf_head(in), in->len, &rsp, &used);
     if (st == PROTO_AGAIN) {
@@ -143,33 +164,55 @@ static void
 probe_close(struct net_conn *c, enum net_close_why why)
 {
     struct pnode *n = net_conn_data(c);
-    const struct psettings *s = &n->p->cur->set;
+    struct phealth *h;
+    const struct psettings *s;
 
     (void)why;
-    n->probe_conn = NULL;
-    net_timer_cancel(n->probe_deadline);
-    if (__atomic_load_n(&n->state, __ATOMIC_ACQUIRE) == PNODE_UP ||
-        __atomic_load_n(&n->removed, __ATOMIC_RELAXED) ||
-        n->probe_timer == NULL) {
+    if (n == NULL) {                /* detached by health_stop() */
         return;
     }
-    n->backoff_ms = n->backoff_ms >= s->retry_max_ms / 2 ? s->retry_max_ms :
-        n->backoff_ms * 2;
+    h = &n->health;
+    s = &n->p->cur->set;
+    h->conn = NULL;
+    net_timer_cancel(h->deadline);
+    if (h->stopped ||
+        __atomic_load_n(&n->state, __ATOMIC_ACQUIRE) == PNODE_UP) {
+        return;
+    }
+    h->backoff_ms = h->backoff_ms >= s->retry_max_ms / 2 ? s->retry_max_ms :
+        h->backoff_ms * 2;
     log_info("node %s still down; next probe in %u ms", n->name,
-        n->backoff_ms);
-    schedule(n, n->backoff_ms);
+        h->backoff_ms);
+    schedule(n, h->backoff_ms);
 }
 
+/*
+ * NOTE(proxy): the order matters. A probe's close handler runs from the
+ * loop after net_conn_close() returns, so it would find freed timers if
+ * they went first (the SIGHUP crash of issue 11). Detaching the
+ * connection makes that handler a no-op; then nothing refers to the
+ * timers and they can go.
+ */
 void
 health_stop(struct pnode *n)
 {
-    net_timer_destroy(n->probe_timer);
-    net_timer_destroy(n->probe_deadline);
-    n->probe_timer = NULL;
-    n->probe_deadline = NULL;
-    if (n->probe_conn != NULL) {
-        net_conn_close(n->probe_conn);
+    struct phealth *h = &n->health;
+
+    h->stopped = true;
+    if (h->conn != NULL) {
+        net_conn_set_data(h->conn, NULL);
+        net_conn_close(h->conn);
+        h->conn = NULL;
     }
+    net_timer_destroy(h->retry);
+    net_timer_destroy(h->deadline);
+    h->retry = h->deadline = NULL;
+}
+
+void
+health_start(struct pnode *n)
+{
+    n->health.stopped = false;
 }
 
 static const struct net_conn_ops probe_ops = {

@@ -8,6 +8,7 @@
  */
 #include "proxy/proxy_int.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +26,9 @@ psettings_from(struct psettings *s, const struct ring_config *c)
     s->backend_connections = c->backend_connections > 0 ?
         c->backend_connections : 1;
     s->item_size_max = c->item_size_max;
-}
-
-bool
-pnode_slot_available(const struct proxy *p, size_t n)
-{
-    return p->nslots + n <= PROXY_MAX_SLOTS;
+    s->out_soft = c->client_out_soft;
+    s->out_hard = c->client_out_hard;
+    s->idle_ms = c->idle_timeout_ms;
 }
 
 /* Resolve a node address; NULL (with a log line) if it does not resolve.
@@ -118,22 +116,40 @@ pring_build(struct proxy *p, const struct ring_config *c,
         r->nodes[i] = nodes[i];
         r->weights[i] = c->nodes[i].weight;
     }
+    __atomic_store_n(&r->refs, 1, __ATOMIC_RELEASE);
     if (build_rings(c, r) != RING_OK) {
-        pring_release(r);
+        pring_unref(r);
         return NULL;
     }
     psettings_from(&r->set, c);
     proto_limits_default(&r->lim);
     r->lim.max_value = c->item_size_max;
     r->gen = ++p->gen;
-    r->refs = 1;
+    return r;
+}
+
+struct pring *
+pring_ref(struct pring *r)
+{
+    int before = __atomic_fetch_add(&r->refs, 1, __ATOMIC_RELAXED);
+
+    /* Only a holder may take another reference: from 0 it is freed. */
+    assert(before > 0);
+    (void)before;
     return r;
 }
 
 void
-pring_release(struct pring *r)
+pring_unref(struct pring *r)
 {
-    if (r == NULL || __atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL) > 0) {
+    int left;
+
+    if (r == NULL) {
+        return;
+    }
+    left = __atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL);
+    assert(left >= 0);
+    if (left > 0) {
         return;
     }
     if (r->ring != r->conf) {
@@ -182,7 +198,7 @@ swap_ring(struct net_loop *l, void *arg)
             backend_drain_node(w, old->nodes[i]);
         }
     }
-    pring_release(old);
+    pring_unref(old);
 }
 
 void
@@ -191,16 +207,17 @@ pring_publish(struct proxy *p, struct pring *r)
     struct pring *old = p->cur;
     unsigned i;
 
-    __atomic_store_n(&r->refs, (int)p->nworkers + 1, __ATOMIC_RELEASE);
     p->cur = r;
     for (i = 0; i < p->nworkers; i++) {
         struct net_loop *l = net_server_worker(p->srv, i);
 
-        if (net_loop_call(l, swap_ring, r) != NET_OK) {
+        /* The worker's reference, taken before it can run swap_ring. */
+        pring_ref(r);
+        if (l == NULL || net_loop_call(l, swap_ring, r) != NET_OK) {
             log_error("worker %u: cannot hand over the new ring (out of "
                 "memory); it keeps routing with the previous one", i);
-            pring_release(r);
+            pring_unref(r);
         }
     }
-    pring_release(old);
+    pring_unref(old);
 }

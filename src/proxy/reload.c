@@ -126,6 +126,22 @@ compare(const struct pring *a, const struct pring *b,
     free(m);
 }
 
+/* Nodes of the new ring that an earlier reload had removed: back in
+ * service (the ring that names them is built). */
+static void
+rejoin(const struct pring *new)
+{
+    size_t i;
+
+    for (i = 0; i < new->n; i++) {
+        if (__atomic_load_n(&new->nodes[i]->removed, __ATOMIC_ACQUIRE)) {
+            __atomic_store_n(&new->nodes[i]->removed, false,
+                __ATOMIC_RELEASE);
+            health_start(new->nodes[i]);
+        }
+    }
+}
+
 /* Nodes of the running ring that the new one no longer has. */
 static void
 retire(const struct pring *old, const struct pring *new)
@@ -152,12 +168,13 @@ warn_restart_only(const struct proxy *p, const struct ring_config *c)
     for (i = 0; same && i < c->nlisten; i++) {
         same = strcmp(c->listen[i].text, p->cfg.listen[i].text) == 0;
     }
-    if (!same || c->threads != p->cfg.threads ||
-        c->client_limit != p->cfg.client_limit ||
-        c->backlog != p->cfg.backlog ||
-        c->idle_timeout_ms != p->cfg.idle_timeout_ms) {
-        log_warn("reload: listen, threads, client_limit, backlog and "
-            "idle_timeout take effect at the next restart");
+    /* threads and client_limit against what runs, not the last file:
+     * a second reload must still say the first one's change waits. */
+    if (!same || c->threads != p->nworkers ||
+        c->client_limit != p->client_limit ||
+        c->backlog != p->cfg.backlog) {
+        log_warn("reload: listen, threads, client_limit and backlog take "
+            "effect at the next restart");
     }
 }
 
@@ -171,7 +188,32 @@ reject(struct proxy *p, const char *text)
     pthread_mutex_unlock(&p->mu);
 }
 
-/* Nodes for the new configuration: kept ones reused, new ones created. */
+/*
+ * A node an earlier reload removed, with this name and address, or NULL.
+ * NOTE(proxy): it is taken back (its slot, its counters) rather than
+ * created anew, so that nodes that come and go (autoscaling, etcd) never
+ * use up PROXY_MAX_SLOTS; what it did before it left (down, failures) is
+ * forgotten, as for a new node.
+ */
+static struct pnode *
+find_retired(const struct proxy *p, const struct ring_config_node *cn)
+{
+    struct pnode *n;
+
+    for (n = p->all; n != NULL; n = n->all_next) {
+        if (__atomic_load_n(&n->removed, __ATOMIC_ACQUIRE) &&
+            strcmp(n->name, cn->name) == 0 &&
+            strcmp(n->addr_text, cn->addr.text) == 0) {
+            __atomic_store_n(&n->fails, 0, __ATOMIC_RELAXED);
+            __atomic_store_n(&n->state, PNODE_UP, __ATOMIC_RELEASE);
+            return n;
+        }
+    }
+    return NULL;
+}
+
+/* Nodes for the new configuration: kept ones reused, removed ones taken
+ * back, new ones created. */
 static struct pnode **
 map_nodes(struct proxy *p, const struct ring_config *c)
 {
@@ -180,6 +222,9 @@ map_nodes(struct proxy *p, const struct ring_config *c)
 
     for (i = 0; i < c->nnodes; i++) {
         nodes[i] = find_live(p->cur, &c->nodes[i]);
+        if (nodes[i] == NULL) {
+            nodes[i] = find_retired(p, &c->nodes[i]);
+        }
         if (nodes[i] == NULL) {
             nodes[i] = pnode_create(p, &c->nodes[i]);
         }
@@ -214,6 +259,33 @@ report(struct proxy *p, const struct reload_report *rep)
     }
 }
 
+/* Descriptors while both configurations' connections may be open: the
+ * old nodes' until they drain, and the new ones'. */
+static bool
+reserve_descriptors(struct proxy *p, const struct ring_config *c)
+{
+    struct fd_need d;
+    uint32_t conns = p->cur->set.backend_connections;
+    char why[512];
+
+    if (c->backend_connections > conns) {
+        conns = c->backend_connections;
+    }
+    fd_need_compute(&d, p->client_limit, p->nworkers, conns,
+        p->cur->n + c->nnodes, p->cfg.nlisten);
+    switch (fd_reserve(&d, true, why, sizeof(why))) {
+    case FD_TOO_FEW:
+        reject(p, why);
+        return false;
+    case FD_RAISED:
+        log_info("reload: %s", why);
+        break;
+    case FD_OK:
+        break;
+    }
+    return true;
+}
+
 void
 reload_run(struct proxy *p)
 {
@@ -230,8 +302,11 @@ reload_run(struct proxy *p)
         goto ready;
     }
     (void)config_apply_opts(p->opts, &c);   /* -l was checked at start */
-    if (!pnode_slot_available(p, c.nnodes) ||
-        (nodes = map_nodes(p, &c)) == NULL) {
+    if (!reserve_descriptors(p, &c)) {
+        ring_config_fini(&c);
+        goto ready;
+    }
+    if ((nodes = map_nodes(p, &c)) == NULL) {
         reject(p, "cannot set up the new nodes (see above)");
         ring_config_fini(&c);
         goto ready;
@@ -247,6 +322,7 @@ reload_run(struct proxy *p)
     memset(&rep, 0, sizeof(rep));
     compare(p->cur, r, &rep);
     retire(p->cur, r);
+    rejoin(r);
     pthread_mutex_lock(&p->mu);     /* "stats settings" reads it */
     ring_config_fini(&p->cfg);
     p->cfg = c;

@@ -79,6 +79,8 @@ ring_config_init(struct ring_config *c)
     c->idle_timeout_ms = 0;
     c->backlog = 1024;
     c->item_size_max = 1024 * 1024;
+    c->client_out_soft = 8u << 20;
+    c->client_out_hard = 32u << 20;
 }
 
 void
@@ -443,6 +445,25 @@ do_item_size_max(struct parser *ps, const struct line *ln)
     return get_size(ps, ln, &ps->c->item_size_max);
 }
 
+/* "client_output_limit SOFT HARD": two sizes, soft <= hard. */
+static enum ring_status
+do_client_output_limit(struct parser *ps, const struct line *ln)
+{
+    struct line hard = *ln;
+    enum ring_status st;
+
+    hard.argv[1] = ln->argv[2];
+    st = get_size(ps, ln, &ps->c->client_out_soft);
+    if (st == RING_OK) {
+        st = get_size(ps, &hard, &ps->c->client_out_hard);
+    }
+    if (st == RING_OK && ps->c->client_out_soft > ps->c->client_out_hard) {
+        return fail(ps, ln->no, "client_output_limit: soft limit above the "
+            "hard limit");
+    }
+    return st;
+}
+
 typedef enum ring_status (*directive_fn)(struct parser *,
     const struct line *);
 
@@ -462,6 +483,7 @@ static const struct directive {
     { "hash_tag", 1, 1, false, do_hash_tag, 0, 0, 0 },
     { "failure_policy", 1, 1, false, do_failure_policy, 0, 0, 0 },
     { "item_size_max", 1, 1, false, do_item_size_max, 0, 0, 0 },
+    { "client_output_limit", 2, 2, false, do_client_output_limit, 0, 0, 0 },
     { "threads", 1, 1, false, do_number,
       offsetof(struct ring_config, threads), 1, 256 },
     { "vnodes", 1, 1, false, do_number,
@@ -569,6 +591,11 @@ check_nodes(struct parser *ps)
         struct ring_config_node *n = &c->nodes[i];
         if (n->name == NULL) {
             n->name = ring_default_name(c->ring.mode, &n->addr);
+            if (strlen(n->name) > RING_MAX_NAME) {
+                return fail(ps, n->line, "node name longer than %d bytes "
+                    "(a node named '-' is named by its address): give it "
+                    "a shorter name", RING_MAX_NAME);
+            }
         }
         any_weight |= n->weight > 0;
         for (size_t j = 0; j < i; j++) {

@@ -64,7 +64,11 @@ enum ring_hash {
 #define RING_DEFAULT_VNODES 8192
 #define RING_MAX_VNODES 65536
 #define RING_MAX_WEIGHT 10000
-#define RING_MAX_NAME 255          /* bytes in a node name */
+/* Bytes in a node name. NOTE(ring): 128 keeps every line that names a
+ * node (the proxy's "SERVER_ERROR backend NAME ..." replies, its stats)
+ * far below the 256 bytes short reply buffers of clients hold, and the
+ * config parser refuses longer names with file:line. */
+#define RING_MAX_NAME 128
 #define RING_MAX_NODES 65535
 #define RING_MAX_POINTS (64u << 20) /* points in one ring */
 #define RING_KETAMA_POINTS 160     /* twemproxy's points per server */
@@ -205,7 +209,8 @@ struct ring_config_node {
  * no hash tag, connect_timeout 1000 ms, request_timeout 2000 ms,
  * failure_policy fail-fast, failure_limit 3, retry_timeout 1000 ms,
  * retry_max 30000 ms, backend_connections 1, client_limit 4096,
- * idle_timeout 0 (none), backlog 1024, item_size_max 1 MiB.
+ * idle_timeout 0 (none), backlog 1024, item_size_max 1 MiB,
+ * client_output_limit 8 MiB 32 MiB.
  */
 struct ring_config {
     struct ring_addr *listen;
@@ -223,6 +228,8 @@ struct ring_config {
     uint32_t idle_timeout_ms;     /* close idle clients; 0 = never */
     uint32_t backlog;             /* listen(2) backlog */
     uint32_t item_size_max;       /* largest value accepted, bytes */
+    uint32_t client_out_soft;     /* reply bytes queued to one client: */
+    uint32_t client_out_hard;     /* stop reading it / disconnect it */
     struct ring_config_node *nodes;
     size_t nnodes;
 };

@@ -20,3 +20,26 @@ tests_fuzz_fuzz_proto_LDFLAGS = $(AM_LDFLAGS) \
     -fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_proto_LDADD = libutil.a
 endif
+
+# The proxy's request path (client, route, backend, reply) over a fake
+# net layer: tests/fuzz/fuzz_proxy.c defines the net_* functions it uses,
+# so src/net and its sockets are not linked.
+FUZZ_PROXY_SOURCES = tests/fuzz/fuzz_proxy.c src/proxy/client.c \
+    src/proxy/route.c src/proxy/backend.c src/proxy/reply.c \
+    src/proxy/mget.c src/proxy/match.c src/proxy/hist.c
+check_PROGRAMS += tests/fuzz/replay_proxy
+TESTS += tests/fuzz/replay_proxy.sh
+EXTRA_DIST += tests/fuzz/replay_proxy.sh tests/fuzz/corpus/proxy
+tests_fuzz_replay_proxy_SOURCES = $(FUZZ_PROXY_SOURCES) tests/fuzz/replay.c
+tests_fuzz_replay_proxy_LDADD = libproto.a libring.a libutil.a \
+    $(XXHASH_LIBS) -lm
+
+if FUZZ
+noinst_PROGRAMS += tests/fuzz/fuzz_proxy
+tests_fuzz_fuzz_proxy_SOURCES = $(FUZZ_PROXY_SOURCES) \
+    $(libproto_a_SOURCES)
+tests_fuzz_fuzz_proxy_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_proxy_LDFLAGS = $(AM_LDFLAGS) \
+    -fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_proxy_LDADD = libring.a libutil.a $(XXHASH_LIBS) -lm
+endif

@@ -62,11 +62,14 @@ class FakeNode:
             except OSError:
                 continue
             self.conns.append(c)
-            if self.mode == "garbage":
-                threading.Thread(target=self._garbage, args=(c,),
+            # A subclass serves its own mode with a method named after it.
+            serve = getattr(self, "_" + self.mode, None)
+            if serve is not None:
+                threading.Thread(target=serve, args=(c,),
                                  daemon=True).start()
 
-    def _garbage(self, c):
+    def reads(self, c):
+        """Yield what peer `c` sends until it closes or the node stops."""
         c.settimeout(0.1)
         while not self.stop_flag:
             try:
@@ -77,6 +80,10 @@ class FakeNode:
                 return
             if not d:
                 return
+            yield d
+
+    def _garbage(self, c):
+        for _ in self.reads(c):
             try:
                 c.sendall(b"HELLO THERE\r\n\x00\xff junk\r\n")
             except OSError:
@@ -93,12 +100,21 @@ class FakeNode:
         self.sock.close()
 
 
+def rss_kb(pid):
+    """Resident memory of process `pid`, in KiB (VmRSS)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 class Cluster:
     """Backends plus a ringproxy. Use as a context manager."""
 
     def __init__(self, n=3, kind="memcached", conf_extra="", threads=2,
                  weights=None, ports=None, fakes=(), proxy_args=(),
-                 mode="v1"):
+                 mode="v1", wrap=()):
         self.tmp = tempfile.TemporaryDirectory(prefix="ringproxy-test-")
         self.nodes = []
         self.fakes = []
@@ -109,8 +125,10 @@ class Cluster:
             for i in range(n):
                 self.nodes.append(self.start_node(
                     ports[i] if ports else None))
+            # A fake is a FakeNode mode, or a server object of its own
+            # (fakebackend.FakeBackend): anything with .port and .close().
             for f in fakes:
-                self.fakes.append(FakeNode(f))
+                self.fakes.append(f if hasattr(f, "port") else FakeNode(f))
             self.weights = weights or [1] * (n + len(fakes))
             # ketama: unnamed nodes, as twemproxy names them (host:port).
             self.names = ["n%d" % i for i in range(n + len(fakes))] \
@@ -119,7 +137,8 @@ class Cluster:
             self.conf = os.path.join(self.tmp.name, "ringproxy.conf")
             self.conf_extra = conf_extra
             self.write_conf()
-            self.proxy = harness.Server(
+            # `wrap`: a command line prefix (prlimit ... --).
+            self.proxy = harness.Server(list(wrap) +
                 [harness.binary("ringproxy"), "-c", self.conf, "-t",
                  str(threads), "-l", "127.0.0.1:{port}"] + list(proxy_args))
         except BaseException:

@@ -19,14 +19,6 @@ FAST = ("connect_timeout 200ms\nrequest_timeout 300ms\nfailure_limit 3\n"
 KEYS = ["fk%d" % i for i in range(48)]
 
 
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 class Faults(unittest.TestCase):
     def others_clean(self, owner, errors, victim):
         bad = {k: e[:3] for k, e in errors.items()
@@ -80,7 +72,7 @@ class Faults(unittest.TestCase):
             load = ph.Load(cl.port, KEYS, nthreads=6, seconds=30)
             try:
                 time.sleep(0.5)
-                rss0 = rss_kb(cl.proxy.proc.pid)
+                rss0 = ph.rss_kb(cl.proxy.proc.pid)
                 load.mark(1)
                 victim.signal(signal.SIGSTOP)
                 cl.wait_stat("n2:state", lambda v: v == "down", args="nodes")
@@ -89,7 +81,7 @@ class Faults(unittest.TestCase):
                     inflight.append(int(cl.stats()[
                         "proxy_requests_in_flight"]))
                     time.sleep(0.1)
-                rss1 = rss_kb(cl.proxy.proc.pid)
+                rss1 = ph.rss_kb(cl.proxy.proc.pid)
                 load.mark(2)
                 victim.signal(signal.SIGCONT)
                 cl.wait_stat("n2:state", lambda v: v == "up", args="nodes")
@@ -108,7 +100,10 @@ class Faults(unittest.TestCase):
                                   b"SERVER_ERROR backend n2 is down\r\n"))
             self.assertEqual(self.victim_errors(owner, errors, "n2", 3), [])
             self.assertLessEqual(max(inflight), 6)
-            self.assertLess(rss1 - rss0, 20000)
+            # Not under ASan: its quarantine keeps freed memory resident,
+            # so RSS there grows with what was allocated, not kept.
+            if "ASAN_OPTIONS" not in os.environ:
+                self.assertLess(rss1 - rss0, 20000)
             st = cl.stats("nodes")
             self.assertGreater(int(st["n2:timeouts"]), 0)
 
@@ -184,7 +179,7 @@ class Faults(unittest.TestCase):
                 self.assertEqual(c.call(b"set big 0 0 %d\r\n" % big +
                                         b"v" * big + b"\r\n"),
                                  b"STORED\r\n")
-            rss0 = rss_kb(cl.proxy.proc.pid)
+            rss0 = ph.rss_kb(cl.proxy.proc.pid)
             slow = socket.create_connection(("127.0.0.1", cl.port))
             slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             slow.settimeout(0.2)
@@ -199,7 +194,7 @@ class Faults(unittest.TestCase):
                     except socket.timeout:
                         pass
                 time.sleep(1.0)
-                rss1 = rss_kb(cl.proxy.proc.pid)
+                rss1 = ph.rss_kb(cl.proxy.proc.pid)
                 st = cl.stats()
                 # Others are served meanwhile.
                 with harness.Conn(cl.port) as c:
@@ -226,11 +221,14 @@ class Faults(unittest.TestCase):
             cl.nodes[1].stop(signal.SIGKILL)
             with harness.Conn(cl.port) as c:
                 for _ in range(10):
-                    # Until it is down, its failures are SERVER_ERRORs.
+                    # Until it is down, its failures are SERVER_ERRORs
+                    # (after the values streamed before them, if any).
                     c.send("get %s\r\n" % " ".join(KEYS))
                     line = c.readline()
-                    if not line.startswith(b"SERVER_ERROR backend n1"):
-                        c.read_until_end()
+                    while not line.startswith((b"END", b"SERVER_ERROR")):
+                        line = c.readline()
+                    self.assertTrue(line == b"END\r\n" or line.startswith(
+                        b"SERVER_ERROR backend n1 "), line)
                     if cl.stats("nodes")["n1:state"] == "down":
                         break
                     time.sleep(0.05)

@@ -116,3 +116,35 @@ Test(proxy_match, quiet_mode_hides_what_memcached_hides)
     cr_assert(!proxy_quiet_hides(PROTO_CMD_MS, PROTO_RSP_SERVER_ERROR));
     cr_assert(!proxy_quiet_hides(PROTO_CMD_SET, PROTO_RSP_STORED));
 }
+
+static bool
+line_ok(const char *line, const char *key, const char *opaque)
+{
+    return proxy_meta_line_ok(str_from_cstr(line), str_from_cstr(key),
+        str_from_cstr(opaque));
+}
+
+Test(proxy_match, meta_echoes_must_name_the_request)
+{
+    /* k: the key as is, base64 with b, or raw (memcached 1.6.18). */
+    cr_assert(line_ok("VA 1 kfoo Oab s1", "foo", "Oab"));
+    cr_assert(line_ok("HD kZm9v b", "foo", ""));
+    cr_assert(line_ok("EN kfoo", "foo", ""));
+    cr_assert(line_ok("VA 3 ka b Oz", "a b", "Oz"));
+    cr_assert(line_ok("HD", "foo", "Oab"));
+    cr_assert(line_ok("ME foo exp=-1 la=1 cas=2 fetch=no", "foo", ""));
+    cr_assert(line_ok("ME Zm9v exp=-1", "foo", ""));
+    /* Another key, a key cut short by a line break, another opaque. */
+    cr_assert_not(line_ok("VA 1 kbar", "foo", ""));
+    cr_assert_not(line_ok("VA 1 kx", "x\r\nVALUE victim 0 4", ""));
+    cr_assert_not(line_ok("HD kfoo Oxy", "foo", "Oab"));
+    cr_assert_not(line_ok("HD kfoo Oab", "foo", ""));
+    cr_assert_not(line_ok("HD kYmFy b", "foo", ""));
+    cr_assert_not(line_ok("ME bar exp=-1", "foo", ""));
+    /* s must be the size of the VA data block. */
+    cr_assert_not(line_ok("VA 4 s9", "foo", ""));
+    cr_assert(line_ok("VA 4 s4", "foo", ""));
+    /* Not meta reply lines: the parser judges those. */
+    cr_assert(line_ok("VALUE foo 0 1", "bar", ""));
+    cr_assert(line_ok("SERVER_ERROR x", "bar", ""));
+}

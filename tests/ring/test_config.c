@@ -2,6 +2,7 @@
  * every error with its line number. */
 #include <criterion/criterion.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "ring/ring.h"
@@ -32,6 +33,7 @@ Test(ring_config, full_file)
         "idle_timeout 0\n"
         "backlog 511\n"
         "item_size_max 2m\n"
+        "client_output_limit 1m 64m\n"
         "\n"
         "node a 10.0.0.1:11211 2\n"
         "node - 10.0.0.2:11211\n"
@@ -63,10 +65,12 @@ Test(ring_config, full_file)
     cr_assert_eq(c.idle_timeout_ms, 0);
     cr_assert_eq(c.backlog, 511);
     cr_assert_eq(c.item_size_max, 2 * 1024 * 1024);
+    cr_assert_eq(c.client_out_soft, 1024 * 1024);
+    cr_assert_eq(c.client_out_hard, 64 * 1024 * 1024);
     cr_assert_eq(c.nnodes, 4);
     cr_assert_str_eq(c.nodes[0].name, "a");
     cr_assert_eq(c.nodes[0].weight, 2);
-    cr_assert_eq(c.nodes[0].line, 19);
+    cr_assert_eq(c.nodes[0].line, 20);
     cr_assert_str_eq(c.nodes[1].name, "10.0.0.2"); /* ketama, port 11211 */
     cr_assert_not(c.nodes[1].name_given);
     cr_assert_eq(c.nodes[1].weight, 1);
@@ -100,6 +104,8 @@ Test(ring_config, defaults)
     cr_assert_eq(c.failure_limit, 3);
     cr_assert_eq(c.backend_connections, 1);
     cr_assert_eq(c.item_size_max, 1024 * 1024);
+    cr_assert_eq(c.client_out_soft, 8 * 1024 * 1024);
+    cr_assert_eq(c.client_out_hard, 32 * 1024 * 1024);
     cr_assert_str_eq(c.nodes[0].name, "127.0.0.1:11211"); /* v1 keeps port */
     ring_config_fini(&c);
 }
@@ -132,6 +138,12 @@ Test(ring_config, every_error_names_file_and_line)
           "than 0" },
         { "item_size_max 12\n", "t.conf:1: item_size_max must be a size "
           "from 1k to 1024m, not '12'" },
+        { "client_output_limit 8m\n", "t.conf:1: client_output_limit "
+          "takes 2 arguments, not 1" },
+        { "client_output_limit 8m 2x\n", "t.conf:1: client_output_limit "
+          "must be a size from 1k to 1024m, not '2x'" },
+        { "client_output_limit 8m 1m\n", "t.conf:1: client_output_limit: "
+          "soft limit above the hard limit" },
         { "listen localhost\n", "t.conf:1: listen: expected host:port or "
           "an absolute unix socket path: 'localhost'" },
         { "listen a:1\nlisten a:1\n", "t.conf:2: listen address 'a:1' "
@@ -185,6 +197,12 @@ Test(ring_config, every_error_names_file_and_line)
     }
 }
 
+/* 200 bytes of name material. */
+#define LONG_NAME "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn" \
+    "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn" \
+    "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn" \
+    "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+
 Test(ring_config, nul_byte_and_long_name)
 {
     struct ring_config c;
@@ -198,7 +216,39 @@ Test(ring_config, nul_byte_and_long_name)
     memset(text + 5, 'n', 300);
     strcpy(text + 305, " h:1\n");
     cr_assert_eq(parse(text, &c, &err), RING_ESYNTAX);
-    cr_assert_str_eq(err.text, "t.conf:1: node name longer than 255 bytes");
+    cr_assert_str_eq(err.text, "t.conf:1: node name longer than 128 bytes");
+}
+
+/* The name limit is RING_MAX_NAME bytes exactly, for a given name and for
+ * the default name (the address) of a node named '-'. */
+Test(ring_config, name_limit_is_128_bytes)
+{
+    struct ring_config c;
+    struct ring_error err;
+    char text[512];
+
+    cr_assert_eq(RING_MAX_NAME, 128);
+    snprintf(text, sizeof(text), "# c\nnode %.*s h:1\n", RING_MAX_NAME,
+        LONG_NAME);
+    cr_assert_eq(parse(text, &c, &err), RING_OK, "%s", err.text);
+    cr_assert_eq(strlen(c.nodes[0].name), RING_MAX_NAME);
+    ring_config_fini(&c);
+    snprintf(text, sizeof(text), "# c\nnode %.*s h:1\n", RING_MAX_NAME + 1,
+        LONG_NAME);
+    cr_assert_eq(parse(text, &c, &err), RING_ESYNTAX);
+    cr_assert_str_eq(err.text, "t.conf:2: node name longer than 128 bytes");
+    cr_assert_eq(err.line, 2);
+    /* 125 + ":11" is 128 bytes; 126 + ":11" is one too many. */
+    snprintf(text, sizeof(text), "node - %.*s:11\n", RING_MAX_NAME - 3,
+        LONG_NAME);
+    cr_assert_eq(parse(text, &c, &err), RING_OK, "%s", err.text);
+    ring_config_fini(&c);
+    snprintf(text, sizeof(text), "node a h:1\n\nnode - %.*s:11\n",
+        RING_MAX_NAME - 2, LONG_NAME);
+    cr_assert_eq(parse(text, &c, &err), RING_ESYNTAX);
+    cr_assert_str_eq(err.text, "t.conf:3: node name longer than 128 bytes "
+        "(a node named '-' is named by its address): give it a shorter "
+        "name");
 }
 
 Test(ring_config, comments_hash_inside_a_word)
