@@ -344,6 +344,24 @@ net_conn_out_pending(const struct net_conn *c)
     return c->pending;
 }
 
+size_t
+net_conn_out_cost(const struct net_conn *c)
+{
+    return c->pending + (c->nseg - c->shead) * sizeof(*c->segs);
+}
+
+bool
+net_conn_out_full(const struct net_conn *c)
+{
+    return net_conn_out_cost(c) > c->opts.out_high;
+}
+
+struct buf *
+net_conn_input(struct net_conn *c)
+{
+    return &c->in;
+}
+
 /* Account for `n` bytes written: pop finished segments. */
 static void
 advance(struct net_conn *c, size_t n)
@@ -419,10 +437,10 @@ write_some(struct net_conn *c, size_t *attempted)
 static void
 after_flush(struct net_conn *c)
 {
-    if (!c->bp_paused && c->pending > c->opts.out_high) {
+    if (!c->bp_paused && net_conn_out_cost(c) > c->opts.out_high) {
         c->bp_paused = true;
         update_reading(c);
-    } else if (c->bp_paused && c->pending <= c->opts.out_low) {
+    } else if (c->bp_paused && net_conn_out_cost(c) <= c->opts.out_low) {
         c->bp_paused = false;
         update_reading(c);
         if (c->ops->on_drain != NULL && c->state != NET_CONN_CLOSED) {

@@ -184,7 +184,8 @@ struct net_conn_ops {
 /* Per-connection limits; zero fields take the defaults shown. */
 struct net_conn_opts {
     size_t out_high;        /* stop reading past this much queued output
-                             * (default 4 MiB) */
+                             * (default 4 MiB), counted as its real cost:
+                             * bytes plus each segment's header */
     size_t out_low;         /* resume at or below (default out_high / 4) */
     size_t read_size;       /* bytes reserved per read (default 16 KiB) */
     uint32_t idle_ms;       /* close after this long with no input (0 = off) */
@@ -210,6 +211,15 @@ enum net_status net_conn_write_ref(struct net_conn *c, const void *p,
     size_t len, net_release_fn release, void *arg);
 /* Bytes queued and not yet written. */
 size_t net_conn_out_pending(const struct net_conn *c);
+/* What the queued output costs: its bytes plus a segment header per
+ * queued segment (what the high watermark is compared with). */
+size_t net_conn_out_cost(const struct net_conn *c);
+/* True when that cost is over the high watermark: a user that executes
+ * requests from buffered input should stop until on_drain. */
+bool net_conn_out_full(const struct net_conn *c);
+/* The connection's input buffer, for an on_drain that resumes work on
+ * input left there. */
+struct buf *net_conn_input(struct net_conn *c);
 /* Write queued output now if the socket takes it (normally not needed). */
 void net_conn_flush(struct net_conn *c);
 

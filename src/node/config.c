@@ -12,12 +12,13 @@
 #include <string.h>
 
 #include "config.h"
+#include "store/store.h"
 #include "util/util.h"
 
 #define NODE_DEFAULT_PORT 11211
 
 static const char short_opts[] =
-    "p:U:s:a:Al:du:m:c:vhVf:n:t:R:b:B:I:Fo:P:krLXW";
+    "p:U:s:a:Al:du:m:c:vhVf:n:t:R:b:B:I:Fo:P:krLXWMC";
 
 static const struct option long_opts[] = {
     { "port", required_argument, NULL, 'p' },
@@ -48,6 +49,8 @@ static const struct option long_opts[] = {
     { "enable-largepages", no_argument, NULL, 'L' },
     { "disable-dumping", no_argument, NULL, 'X' },
     { "disable-watch", no_argument, NULL, 'W' },
+    { "disable-evictions", no_argument, NULL, 'M' },
+    { "disable-cas", no_argument, NULL, 'C' },
     { "idle-timeout", required_argument, NULL, 1000 },
     { NULL, 0, NULL, 0 },
 };
@@ -87,15 +90,17 @@ static const char usage_text[] =
     "-r, --enable-coredumps    maximize core file limit\n"
     "-L, --enable-largepages   accepted, no effect\n"
     "-W, --disable-watch       accepted, no effect (there is no watch)\n"
+    "-M, --disable-evictions   return errors on memory exhausted instead "
+    "of evicting\n"
+    "-C, --disable-cas         report 0 as every CAS unique\n"
     "-o, --extended=<opts>     comma separated: idle_timeout=<secs>,\n"
-    "                          hashpower=<num>, lru_crawler, "
-    "no_lru_crawler;\n"
-    "                          accepted without effect: modern, "
-    "hash_algorithm,\n"
-    "                          lru_maintainer, lru_crawler_sleep and "
-    "the other\n"
-    "                          LRU tunables (see ringcached(8)); ssl_* "
-    "refused\n"
+    "                          hashpower=<num>, slab_chunk_max=<bytes>\n"
+    "                          (default: 524288), slab_automove=<0|1|2>\n"
+    "                          (default: 1), slab_reassign, lru_crawler,\n"
+    "                          no_lru_crawler; accepted without effect:\n"
+    "                          modern, hash_algorithm, lru_maintainer,\n"
+    "                          lru_crawler_sleep and the other LRU\n"
+    "                          tunables (see ringcached(8)); ssl_* refused\n"
     "    --idle-timeout=<secs> close connections idle this long "
     "(default: 0, off)\n"
     "-u, --user=<user>         run as <user>; required when started as "
@@ -117,6 +122,8 @@ node_config_init(struct node_config *c)
     c->item_size_max = (size_t)1 << 20;
     c->growth_factor = 1.25;
     c->chunk_min = 48;
+    c->slab_chunk_max = (size_t)512 << 10;
+    c->slab_automove = 1;
     c->backlog = 1024;
     c->reqs_per_event = 20;
 }
@@ -334,6 +341,30 @@ parse_compat_option(struct node_config *c, const char *opt,
     return false;
 }
 
+/* -o options of the item store (slab_*); false if `opt` is none of them
+ * or its value is bad. */
+static bool
+parse_store_option(struct node_config *c, const char *opt, const char *val)
+{
+    uint32_t v;
+
+    if (strcmp(opt, "slab_reassign") == 0 && val == NULL) {
+        return true;    /* always on */
+    }
+    if (strcmp(opt, "slab_automove") == 0 && val != NULL
+        && parse_range(val, 0, 2, &v)) {
+        c->slab_automove = v;
+        return true;
+    }
+    if (strcmp(opt, "slab_chunk_max") == 0 && val != NULL
+        && parse_item_size(val, &c->slab_chunk_max)
+        && c->slab_chunk_max <= ((size_t)1 << 20)
+        && c->slab_chunk_max % 8 == 0) {
+        return true;
+    }
+    return false;
+}
+
 /* -o a=b,c=d: the extended options ringcached knows. */
 static bool
 parse_extended(struct node_config *c, const char *list, FILE *err)
@@ -357,6 +388,8 @@ parse_extended(struct node_config *c, const char *list, FILE *err)
         } else if (strcmp(opt, "hashpower") == 0 && val != NULL &&
             parse_range(val, 12, 32, &v)) {
             c->hash_power = v;
+        } else if (parse_store_option(c, opt, val)) {
+            /* slab_chunk_max, slab_automove, slab_reassign */
         } else if (strcmp(opt, "maxconns_fast") == 0 && val == NULL) {
             /* memcached's default, and ours: nothing to do. */
         } else if (parse_compat_option(c, opt, val)) {
@@ -369,7 +402,8 @@ parse_extended(struct node_config *c, const char *list, FILE *err)
         } else {
             fprintf(err, "ringcached: -o %s%s%s: unknown or invalid "
                 "extended option (known: idle_timeout=<secs>, "
-                "hashpower=<12..32>)\n", opt, val != NULL ? "=" : "",
+                "hashpower=<12..32>, slab_chunk_max=<1k..1m>, "
+                "slab_automove=<0..2>, slab_reassign)\n", opt, val != NULL ? "=" : "",
                 val != NULL ? val : "");
             ok = false;
         }
@@ -518,6 +552,12 @@ parse_one(struct node_config *c, int opt, const char *arg, FILE *out,
     case 'F':
         c->disable_flush = true;
         break;
+    case 'M':
+        c->no_evict = true;
+        break;
+    case 'C':
+        c->no_cas = true;
+        break;
     case 'o':
         if (!parse_extended(c, arg, err)) {
             return NODE_PARSE_EXIT_USAGE;
@@ -535,6 +575,26 @@ parse_one(struct node_config *c, int opt, const char *arg, FILE *out,
     return NODE_PARSE_RUN;
 }
 
+/* -m must hold the pages of the largest item (-I) and one more. */
+static bool
+check_memory(const struct node_config *c, FILE *err)
+{
+    struct store_config sc;
+    size_t min;
+
+    store_config_init(&sc);
+    sc.item_size_max = c->item_size_max;
+    sc.slab_chunk_max = c->slab_chunk_max;
+    min = store_min_memory(&sc);
+    if (c->mem_limit < min) {
+        fprintf(err, "ringcached: -m %zu is too small for -I %zu: at least "
+            "-m %zu is needed\n", c->mem_limit >> 20, c->item_size_max,
+            (min + ((size_t)1 << 20) - 1) >> 20);
+        return false;
+    }
+    return true;
+}
+
 /* Checks that need every flag: memcached's -I against -m rule. */
 static enum node_parse
 check_config(struct node_config *c, FILE *err)
@@ -543,9 +603,7 @@ check_config(struct node_config *c, FILE *err)
     uint16_t port;
     size_t i;
 
-    if (c->item_size_max > c->mem_limit / 2) {
-        fprintf(err, "ringcached: -I %zu: cannot be larger than half of "
-            "the memory limit (-m)\n", c->item_size_max);
+    if (!check_memory(c, err)) {
         return NODE_PARSE_EXIT_USAGE;
     }
     for (i = 0; i < c->nlisten; i++) {

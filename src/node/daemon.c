@@ -80,6 +80,9 @@ make_store(const struct node_config *c)
     sc.item_size_max = c->item_size_max;
     sc.growth_factor = c->growth_factor;
     sc.chunk_min = c->chunk_min;
+    sc.slab_chunk_max = c->slab_chunk_max;
+    sc.slab_automove = c->slab_automove;
+    sc.no_evict = c->no_evict;
     if (c->hash_power > 0) {
         sc.hash_power = c->hash_power;
     }
@@ -290,6 +293,7 @@ make_server(struct node *n)
     sc.reject_msg = reject_msg;
     sc.backlog = c->backlog;
     sc.conn.idle_ms = c->idle_timeout * 1000u;
+    sc.conn.out_high = NODE_OUT_HIGH;
     sc.ops = &node_session_ops;
     sc.arg = n;
     sc.on_open = node_session_open;

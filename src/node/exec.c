@@ -44,11 +44,32 @@ bool
 node_send_item_value(struct session *s, struct item *it)
 {
     size_t vlen = item_value_len(it);
+    struct item_segs segs;
+    struct str seg;
+    struct str next;
+    bool more;
 
     STAT_ADD(&s->w->ctr, bytes_written, vlen);
-    if (net_conn_write_ref(s->conn, item_value(it), vlen, release_item, it)
-        != NET_OK) {
-        return false;
+    if (item_contiguous(it)) {
+        if (net_conn_write_ref(s->conn, item_value(it), vlen, release_item,
+            it) != NET_OK) {
+            return false;
+        }
+        return session_reply(s, proto_reply_str(PROTO_REPLY_CRLF));
+    }
+    /* A chained value: one segment per chunk, the last one releases. */
+    item_segs_begin(it, &segs);
+    more = item_segs_next(&segs, &seg);
+    while (more) {
+        more = item_segs_next(&segs, &next);
+        if (net_conn_write_ref(s->conn, seg.ptr, seg.len,
+            more ? NULL : release_item, it) != NET_OK) {
+            if (more) {
+                item_unref(release_store, it);
+            }
+            return false;
+        }
+        seg = next;
     }
     return session_reply(s, proto_reply_str(PROTO_REPLY_CRLF));
 }
@@ -71,7 +92,8 @@ send_value(struct session *s, struct item *it, bool with_cas)
     size_t hlen;
 
     hlen = proto_compose_value(hdr, item_key(it), item_flags(it),
-        (uint32_t)item_value_len(it), with_cas, item_cas(it));
+        (uint32_t)item_value_len(it), with_cas,
+        s->w->node->cfg->no_cas ? 0 : item_cas(it));
     if (!session_reply(s, (struct str){ hdr, hlen })) {
         item_unref(release_store, it);
         return false;
@@ -150,21 +172,15 @@ status_reply(enum store_status st, enum proto_reply ok)
     return PROTO_REPLY_ERROR;
 }
 
+/* A storage command whose item could not be allocated (`st`): drop the
+ * old value of a set, count, reply. As node_exec(). */
 static bool
-exec_storage(struct session *s, const struct proto_req *req, uint32_t now)
+storage_failed(struct session *s, const struct proto_req *req,
+    enum store_status st, uint32_t now)
 {
     struct node *n = s->w->node;
-    struct item *it;
-    enum store_status st;
 
-    STAT_ADD(&s->w->ctr, cmd_set, 1);
-    st = store_alloc(n->store, req->key, req->flags, req->exptime,
-        req->data.len, now, &it);
-    if (st == STORE_OK) {
-        memcpy(item_value_mut(it), req->data.ptr, req->data.len);
-        st = store_link(n->store, it, storage_mode(req->cmd), req->cas, now,
-            NULL);
-    } else if (req->cmd == PROTO_CMD_SET) {
+    if (req->cmd == PROTO_CMD_SET) {
         /* memcached: a set that cannot be stored drops the old value. */
         (void)store_delete(n->store, req->key, 0, now);
     }
@@ -174,6 +190,58 @@ exec_storage(struct session *s, const struct proto_req *req, uint32_t now)
         STAT_ADD(&s->w->ctr, store_no_memory, 1);
     }
     return reply(s, req, status_reply(st, PROTO_REPLY_STORED));
+}
+
+bool
+node_storage_link(struct session *s, enum proto_cmd cmd, struct item *it,
+    uint64_t cas, bool noreply, uint32_t now)
+{
+    struct node *n = s->w->node;
+    enum store_status st;
+
+    st = store_link(n->store, it, storage_mode(cmd), cas, now, NULL);
+    if (st == STORE_TOO_LARGE) {
+        STAT_ADD(&s->w->ctr, store_too_large, 1);
+    } else if (st == STORE_ENOMEM) {
+        STAT_ADD(&s->w->ctr, store_no_memory, 1);
+    }
+    if (noreply) {
+        return true;
+    }
+    return session_reply(s,
+        proto_reply_str(status_reply(st, PROTO_REPLY_STORED)));
+}
+
+struct item *
+node_storage_alloc(struct session *s, const struct proto_req *req,
+    uint32_t now, bool *alive)
+{
+    struct node *n = s->w->node;
+    struct item *it;
+    enum store_status st;
+
+    STAT_ADD(&s->w->ctr, cmd_set, 1);
+    st = store_alloc(n->store, req->key, req->flags, req->exptime,
+        req->data.len, now, &it);
+    if (st != STORE_OK) {
+        *alive = storage_failed(s, req, st, now);
+        return NULL;
+    }
+    *alive = true;
+    return it;
+}
+
+static bool
+exec_storage(struct session *s, const struct proto_req *req, uint32_t now)
+{
+    bool alive;
+    struct item *it = node_storage_alloc(s, req, now, &alive);
+
+    if (it == NULL) {
+        return alive;
+    }
+    item_value_write(it, 0, req->data.ptr, req->data.len);
+    return node_storage_link(s, req->cmd, it, req->cas, req->noreply, now);
 }
 
 static bool
@@ -278,6 +346,73 @@ exec_shutdown(struct session *s, const struct proto_req *req)
     return false;
 }
 
+/* The first space-separated word of *rest, consumed; false if none. */
+static bool
+next_word(struct str *rest, struct str *w)
+{
+    size_t i = 0;
+
+    while (i < rest->len && rest->ptr[i] == ' ') {
+        i++;
+    }
+    w->ptr = rest->ptr + i;
+    while (i < rest->len && rest->ptr[i] != ' ') {
+        i++;
+    }
+    w->len = (size_t)(rest->ptr + i - w->ptr);
+    rest->ptr += i;
+    rest->len -= i;
+    return w->len > 0;
+}
+
+static const char *const reassign_replies[] = {
+    [STORE_REASSIGN_OK] = "OK\r\n",
+    [STORE_REASSIGN_BUSY] = "BUSY currently processing reassign request\r\n",
+    [STORE_REASSIGN_BADCLASS] = "BADCLASS invalid src or dst class id\r\n",
+    [STORE_REASSIGN_NOSPARE] = "NOSPARE source class has no spare pages\r\n",
+    [STORE_REASSIGN_SAME] = "SAME src and dst class are identical\r\n",
+};
+
+/* slabs reassign <src> <dst> | slabs automove <0|1|2>, with memcached's
+ * replies (protocol.txt, "Slabs Reassign"). */
+static bool
+exec_slabs(struct session *s, const struct proto_req *req)
+{
+    struct node *n = s->w->node;
+    struct str rest = req->args;
+    struct str w[4];
+    unsigned nw = 0;
+    int64_t src;
+    int64_t dst;
+    uint32_t level;
+
+    while (nw < 4 && next_word(&rest, &w[nw])) {
+        nw++;
+    }
+    if (nw == 3 && str_eq_cstr(w[0], "reassign")) {
+        if (!util_parse_i64(w[1], &src) || !util_parse_i64(w[2], &dst)
+            || src < INT32_MIN || src > INT32_MAX || dst < INT32_MIN
+            || dst > INT32_MAX) {
+            return session_reply(s,
+                proto_reply_str(PROTO_REPLY_BAD_FORMAT));
+        }
+        return session_reply(s, str_from_cstr(reassign_replies[
+            store_reassign(n->store, (int)src, (int)dst)]));
+    }
+    if (nw >= 2 && str_eq_cstr(w[0], "automove")) {
+        if (!util_parse_u32(w[1], &level)) {
+            return session_reply(s,
+                proto_reply_str(PROTO_REPLY_BAD_FORMAT));
+        }
+        if (level > 2) {
+            return session_reply(s, proto_reply_str(PROTO_REPLY_ERROR));
+        }
+        store_set_automove(n->store, level);
+        return session_reply(s, proto_reply_str(PROTO_REPLY_OK));
+    }
+    return session_reply(s, proto_reply_str(PROTO_REPLY_ERROR));
+}
+
 bool
 node_exec(struct session *s, const struct proto_req *req, uint32_t now)
 {
@@ -326,6 +461,8 @@ node_exec(struct session *s, const struct proto_req *req, uint32_t now)
         return exec_shutdown(s, req);
     case PROTO_CMD_LRU_CRAWLER:
         return node_lru_crawler(s, req->args);
+    case PROTO_CMD_SLABS:
+        return exec_slabs(s, req);
     default:
         return node_exec_meta(s, req, now);
     }

@@ -231,39 +231,67 @@ ms_code(enum store_status st)
     }
 }
 
-static bool
-exec_ms(struct session *s, const struct proto_req *req, uint32_t now)
+struct item *
+node_meta_ms_alloc(struct session *s, const struct proto_req *req,
+    uint32_t now, bool *alive)
 {
     struct store *st = s->w->node->store;
     struct meta_key k;
     struct item *it;
     enum store_status rc;
-    uint64_t cas = 0;
 
     meta_key_init(&k, req);
     STAT_ADD(&s->w->ctr, cmd_set, 1);
     rc = store_alloc(st, k.key, req->flags, req->has_exptime ? req->exptime :
         0, req->data.len, now, &it);
-    if (rc != STORE_OK) {
-        /* memcached: a value that cannot be stored drops the old one. */
-        (void)store_delete(st, k.key, 0, now);
-        if (rc == STORE_TOO_LARGE) {
-            STAT_ADD(&s->w->ctr, store_too_large, 1);
-            return session_reply(s, proto_reply_str(PROTO_REPLY_TOO_LARGE));
+    if (rc == STORE_OK) {
+        if (k.binary) {
+            item_mark_key_binary(it);
         }
-        STAT_ADD(&s->w->ctr, store_no_memory, 1);
-        return session_reply(s, proto_reply_str(PROTO_REPLY_OUT_OF_MEMORY));
+        *alive = true;
+        return it;
     }
-    memcpy(item_value_mut(it), req->data.ptr, req->data.len);
-    if (k.binary) {
-        item_mark_key_binary(it);
+    /* memcached: a value that cannot be stored drops the old one. */
+    (void)store_delete(st, k.key, 0, now);
+    if (rc == STORE_TOO_LARGE) {
+        STAT_ADD(&s->w->ctr, store_too_large, 1);
+        *alive = session_reply(s, proto_reply_str(PROTO_REPLY_TOO_LARGE));
+        return NULL;
     }
+    STAT_ADD(&s->w->ctr, store_no_memory, 1);
+    *alive = session_reply(s, proto_reply_str(PROTO_REPLY_OUT_OF_MEMORY));
+    return NULL;
+}
+
+bool
+node_meta_ms_link(struct session *s, const struct proto_req *req,
+    struct item *it, uint32_t now)
+{
+    struct store *st = s->w->node->store;
+    struct meta_key k;
+    enum store_status rc;
+    uint64_t cas = 0;
+
+    meta_key_init(&k, req);
     /* An append that cannot be joined is "NS", as in memcached. */
     rc = store_link(st, it, ms_mode(req), req->cas, now, &cas);
     if (rc == STORE_OK && quiet(req)) {
         return true;
     }
     return send_status(s, req, &k, ms_code(rc), rc == STORE_OK ? cas : 0);
+}
+
+static bool
+exec_ms(struct session *s, const struct proto_req *req, uint32_t now)
+{
+    bool alive;
+    struct item *it = node_meta_ms_alloc(s, req, now, &alive);
+
+    if (it == NULL) {
+        return alive;
+    }
+    item_value_write(it, 0, req->data.ptr, req->data.len);
+    return node_meta_ms_link(s, req, it, now);
 }
 
 void

@@ -28,6 +28,10 @@ struct node_config {
     size_t item_size_max;       /* -I: largest item, bytes (1 MiB) */
     double growth_factor;       /* -f: slab class factor (1.25) */
     size_t chunk_min;           /* -n: smallest chunk payload (48) */
+    size_t slab_chunk_max;      /* -o slab_chunk_max: largest chunk (512k) */
+    unsigned slab_automove;     /* -o slab_automove=0|1|2 (1) */
+    bool no_evict;              /* -M: errors instead of evictions */
+    bool no_cas;                /* -C: no CAS uniques */
     int backlog;                /* -b: listen backlog (1024) */
     unsigned reqs_per_event;    /* -R: accepted, see the man page (20) */
     unsigned verbose;           /* -v: 0, 1 (-v), 2 (-vv), 3 (-vvv) */

@@ -14,10 +14,8 @@
 
 #include "net/net.h"
 #include "proto/proto.h"
+#include "store/store.h"
 #include "util/util.h"
-
-struct item;
-struct store;
 
 /* Counters a worker keeps for "stats" (memcached's per-thread stats).
  * Written only by the worker, read by any: see STAT_ADD. */
@@ -41,6 +39,15 @@ struct node_counters {
         __atomic_load_n(&(ctr)->field, __ATOMIC_RELAXED) + (n), \
         __ATOMIC_RELAXED)
 #define STAT_GET(ctr, field) __atomic_load_n(&(ctr)->field, __ATOMIC_RELAXED)
+
+/*
+ * NOTE(node): a client stops being served once the replies queued for it
+ * cost this much (bytes plus segment headers) and its socket takes no
+ * more; it is served again at a quarter. Values go out by reference, so
+ * most of a big reply is item memory inside -m; the limit bounds what a
+ * client that pipelines and never reads costs outside it.
+ */
+#define NODE_OUT_HIGH ((size_t)64 << 10)
 
 struct session;
 struct node_dump;
@@ -83,6 +90,16 @@ struct session {
     enum session_state state;       /* relaxed atomic for stats conns */
     size_t skip;                    /* bytes still to swallow */
     size_t seen;                    /* input bytes already counted */
+    /* A storage command whose value is read straight into its item. */
+    struct item *fill;              /* NULL when none */
+    size_t fill_off;                /* value bytes read so far */
+    enum proto_cmd fill_cmd;
+    uint64_t fill_cas;
+    bool fill_noreply;
+    char *fill_line;                /* ms: a copy of its line ... */
+    struct proto_req fill_req;      /* ... and the request parsed from it */
+    bool busy;                      /* inside session_process */
+    bool stalled;                   /* stopped on a full output queue */
     uint32_t small_batches;         /* batches since the last large one */
     uint32_t last_cmd;              /* wall seconds; relaxed atomic */
     int fd;
@@ -115,6 +132,16 @@ void node_dump_cancel(struct session *s);
 /* exec.c: run one parsed request; false when the connection must close
  * (after quit, or when output could not be queued). */
 bool node_exec(struct session *s, const struct proto_req *req, uint32_t now);
+/* Count a storage command and allocate its item (value not filled). If
+ * that fails, reply as memcached does (a failed set also drops the old
+ * value) and return NULL; *alive is false when the connection must
+ * close. */
+struct item *node_storage_alloc(struct session *s,
+    const struct proto_req *req, uint32_t now, bool *alive);
+/* Commit a filled item under storage command `cmd` and reply; consumes
+ * the reference to `it`. As node_exec(). */
+bool node_storage_link(struct session *s, enum proto_cmd cmd,
+    struct item *it, uint64_t cas, bool noreply, uint32_t now);
 /* The release callback for item values queued by reference. */
 void node_exec_set_store(struct store *st);
 /* Drop a reference to an item of the node's store. */
@@ -126,6 +153,12 @@ bool node_send_item_value(struct session *s, struct item *it);
 /* meta.c: run a meta command (mg ms md ma me mn); as node_exec(). */
 bool node_exec_meta(struct session *s, const struct proto_req *req,
     uint32_t now);
+/* ms in two halves, for a value read straight into its item: allocate
+ * (as node_storage_alloc()), then commit and reply (consumes `it`). */
+struct item *node_meta_ms_alloc(struct session *s,
+    const struct proto_req *req, uint32_t now, bool *alive);
+bool node_meta_ms_link(struct session *s, const struct proto_req *req,
+    struct item *it, uint32_t now);
 /* A meta request the parser refused: an ms too large to store drops the
  * key's old value, as memcached does. */
 void node_meta_refused(struct session *s, const struct proto_req *req,

@@ -97,28 +97,123 @@ node_session_fatal(struct session *s, const struct proto_req *req,
     session_reply(s, proto_reply_str(req->err));
 }
 
+/* Forget the line copy of a streamed ms. */
 static void
-session_read(struct net_conn *c, struct buf *in)
+drop_line(struct session *s)
 {
-    struct session *s = net_conn_data(c);
+    free(s->fill_line);
+    s->fill_line = NULL;
+}
+
+/*
+ * A storage command line whose value has not all arrived: allocate the
+ * item now and read the value straight into it (fill_step), so value
+ * bytes wait inside -m, not in the input buffer. If the item cannot be
+ * allocated, reply now and swallow the value. The line is consumed.
+ */
+static void
+start_fill(struct session *s, const struct proto_req *req, struct buf *in,
+    uint32_t now)
+{
+    size_t line = req->need - req->data.len - 2;
+    bool alive;
+    struct item *it;
+
+    if (req->cmd == PROTO_CMD_MS) {
+        /* Its flags are views into the line: keep a copy to answer from
+         * once the value is in. */
+        struct node *n = s->w->node;
+        size_t used;
+
+        s->fill_line = xmalloc(line);
+        memcpy(s->fill_line, buf_head(in), line);
+        (void)proto_parse_req(&n->lim, s->fill_line, line, &s->fill_req,
+            &used);
+        it = node_meta_ms_alloc(s, &s->fill_req, now, &alive);
+    } else {
+        it = node_storage_alloc(s, req, now, &alive);
+    }
+    if (it == NULL) {
+        drop_line(s);
+        if (!alive) {
+            net_conn_close_flush(s->conn);
+        }
+        s->skip = req->need;
+        swallow(s, in);
+        set_state(s, SESSION_SWALLOW);
+        return;
+    }
+    s->fill = it;
+    s->fill_off = 0;
+    s->fill_cmd = req->cmd;
+    s->fill_cas = req->cas;
+    s->fill_noreply = req->noreply;
+    buf_consume(in, line);
+    set_state(s, SESSION_NREAD);
+}
+
+/* Move arrived value bytes into the item being filled; once the value and
+ * its "\r\n" are in, store it. False while more bytes are needed. */
+static bool
+fill_step(struct session *s, struct buf *in, uint32_t now)
+{
+    struct item *it = s->fill;
+    size_t want = item_value_len(it) - s->fill_off;
+    size_t n = in->len < want ? in->len : want;
+
+    item_value_write(it, s->fill_off, buf_head(in), n);
+    buf_consume(in, n);
+    s->fill_off += n;
+    if (s->fill_off < item_value_len(it) || in->len < 2) {
+        return false;
+    }
+    s->fill = NULL;
+    if (buf_head(in)[0] != '\r' || buf_head(in)[1] != '\n') {
+        node_release_item(it);
+        session_reply(s, proto_reply_str(PROTO_REPLY_BAD_CHUNK));
+    } else if (s->fill_cmd == PROTO_CMD_MS
+        ? !node_meta_ms_link(s, &s->fill_req, it, now)
+        : !node_storage_link(s, s->fill_cmd, it, s->fill_cas,
+            s->fill_noreply, now)) {
+        net_conn_close_flush(s->conn);
+    }
+    drop_line(s);
+    buf_consume(in, 2);
+    return true;
+}
+
+/*
+ * Execute every complete request in `in`, until the replies queued for
+ * this client cost more than net's high watermark and the socket does not
+ * take them: then stop (`stalled`) until on_drain, so a client that does
+ * not read costs at most about one watermark.
+ */
+static void
+session_process(struct session *s, struct buf *in, uint32_t now)
+{
+    struct net_conn *c = s->conn;
     struct node *n = s->w->node;
     struct proto_req req;
     enum proto_status st;
-    uint32_t now = (uint32_t)util_wall_sec();
     size_t used;
     size_t largest = 0;
 
-    STAT_ADD(&s->w->ctr, bytes_read, in->len - s->seen);
-    s->seen = in->len;
-    s->in = in;
-    if (s->dump != NULL) {
-        return;         /* node_session_resume() runs these later */
-    }
-    __atomic_store_n(&s->last_cmd, now, __ATOMIC_RELAXED);
+    s->busy = true;
     if (s->skip > 0) {
         swallow(s, in);
     }
+    if (s->fill != NULL && !fill_step(s, in, now)) {
+        s->busy = false;
+        return;
+    }
     while (in->len > 0 && !net_conn_closing(c) && s->dump == NULL) {
+        if (net_conn_out_full(c)) {
+            net_conn_flush(c);
+            if (net_conn_out_full(c)) {
+                s->stalled = true;
+                break;
+            }
+        }
         set_state(s, SESSION_PARSING);
         st = proto_parse_req(&n->lim, buf_head(in), in->len, &req, &used);
         if (st == PROTO_OK) {
@@ -129,6 +224,17 @@ session_read(struct net_conn *c, struct buf *in)
             buf_consume(in, used);
             largest = used > largest ? used : largest;
         } else if (st == PROTO_AGAIN) {
+            if (req.need > in->len && (proto_cmd_is_storage(req.cmd)
+                || req.cmd == PROTO_CMD_MS)) {
+                start_fill(s, &req, in, now);
+                if (s->fill != NULL && fill_step(s, in, now)) {
+                    continue;
+                }
+                if (s->fill == NULL && s->skip == 0) {
+                    continue;
+                }
+                break;
+            }
             if (req.need > in->len) {
                 /* Room for the whole data block: one read can finish it. */
                 buf_reserve(in, req.need - in->len);
@@ -144,7 +250,8 @@ session_read(struct net_conn *c, struct buf *in)
         }
     }
     if (in->len == 0) {
-        set_state(s, s->skip > 0 ? SESSION_SWALLOW : SESSION_WAITING);
+        set_state(s, s->fill != NULL ? SESSION_NREAD
+            : s->skip > 0 ? SESSION_SWALLOW : SESSION_WAITING);
         /*
          * NOTE: a client that sends large values now and then keeps its
          * big buffer (allocating ~128 KiB again per set cost ~3% CPU at
@@ -161,14 +268,47 @@ session_read(struct net_conn *c, struct buf *in)
             buf_fini(in);
         }
     }
+    s->busy = false;
+}
+
+static void
+session_read(struct net_conn *c, struct buf *in)
+{
+    struct session *s = net_conn_data(c);
+    uint32_t now = (uint32_t)util_wall_sec();
+
+    STAT_ADD(&s->w->ctr, bytes_read, in->len - s->seen);
+    s->seen = in->len;
+    s->in = in;
+    if (s->dump != NULL) {
+        return;         /* node_session_resume() runs these later */
+    }
+    __atomic_store_n(&s->last_cmd, now, __ATOMIC_RELAXED);
+    session_process(s, in, now);
+    s->seen = in->len;
+}
+
+/* The replies drained: go on with requests left in the input. */
+static void
+session_drain(struct net_conn *c)
+{
+    struct session *s = net_conn_data(c);
+    struct buf *in = net_conn_input(c);
+
+    if (s->busy || !s->stalled || s->dump != NULL) {
+        return;
+    }
+    s->stalled = false;
+    session_process(s, in, (uint32_t)util_wall_sec());
     s->seen = in->len;
 }
 
 void
 node_session_resume(struct session *s)
 {
-    if (s->in != NULL && s->in->len > 0) {
-        session_read(s->conn, s->in);
+    if (s->in != NULL && s->in->len > 0 && !s->busy) {
+        session_process(s, s->in, (uint32_t)util_wall_sec());
+        s->seen = s->in->len;
     }
 }
 
@@ -178,7 +318,6 @@ session_close(struct net_conn *c, enum net_close_why why)
     struct session *s = net_conn_data(c);
     struct node_worker *w = s->w;
 
-    node_dump_cancel(s);
     if (w->node->cfg->verbose > 0) {
         log_info("<%d connection closed (%s)", s->fd, net_close_str(why));
     }
@@ -192,11 +331,17 @@ session_close(struct net_conn *c, enum net_close_why why)
         s->next->prev = s->prev;
     }
     pthread_mutex_unlock(&w->mu);
+    node_dump_cancel(s);
+    if (s->fill != NULL) {
+        node_release_item(s->fill);    /* the client left mid-value */
+    }
+    drop_line(s);
     free(s);
 }
 
 const struct net_conn_ops node_session_ops = {
     .on_read = session_read,
+    .on_drain = session_drain,
     .on_close = session_close,
 };
 

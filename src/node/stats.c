@@ -300,7 +300,7 @@ listen_settings_stats(struct node *n, struct buf *b)
     stat_u64(b, "verbosity", __atomic_load_n(&n->verbosity,
         __ATOMIC_RELAXED));
     stat_u64(b, "oldest", 0);
-    stat_str(b, "evictions", "on");
+    stat_str(b, "evictions", c->no_evict ? "off" : "on");
     stat_str(b, "domain_socket", c->unix_path != NULL ? c->unix_path :
         "NULL");
     buf_printf(b, "STAT umask %o\r\n", c->unix_mask);
@@ -353,7 +353,7 @@ settings_stats(struct node *n, struct buf *b)
     const struct node_config *c = n->cfg;
 
     listen_settings_stats(n, b);
-    stat_str(b, "cas_enabled", "yes");
+    stat_str(b, "cas_enabled", c->no_cas ? "no" : "yes");
     stat_u64(b, "tcp_backlog", (uint64_t)c->backlog);
     stat_str(b, "binding_protocol", "ascii");
     stat_str(b, "auth_enabled_sasl", "no");
@@ -362,9 +362,9 @@ settings_stats(struct node *n, struct buf *b)
     stat_str(b, "maxconns_fast", "yes");
     stat_u64(b, "hashpower_init", c->hash_power);
     stat_str(b, "slab_reassign", "yes");
-    stat_u64(b, "slab_automove", 1);
+    stat_u64(b, "slab_automove", store_automove(n->store));
     stat_fixed(b, automove);
-    stat_u64(b, "slab_chunk_max", c->item_size_max);
+    stat_u64(b, "slab_chunk_max", c->slab_chunk_max);
     stat_str(b, "lru_crawler", __atomic_load_n(&n->crawler_enabled,
         __ATOMIC_RELAXED) ? "yes" : "no");
     stat_fixed(b, crawler);

@@ -308,6 +308,8 @@ parse_block(const struct proto_limits *lim, const char *buf, size_t len,
     }
     if (len < total) {
         req->need = total;
+        req->data.ptr = NULL;
+        req->data.len = bytes;  /* as for set: see proto_req.need */
         return PROTO_AGAIN;
     }
     end = buf + line_used + bytes;

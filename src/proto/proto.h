@@ -159,6 +159,7 @@ enum proto_cmd {
     PROTO_CMD_QUIT,
     PROTO_CMD_SHUTDOWN,
     PROTO_CMD_LRU_CRAWLER,
+    PROTO_CMD_SLABS,      /* slabs reassign|automove: args, as stats */
     /* Meta commands: see "meta commands" below. */
     PROTO_CMD_MG,
     PROTO_CMD_MS,
@@ -203,9 +204,10 @@ enum proto_fatal {
  *   touch                key exptime, noreply
  *   flush_all            has_exptime/exptime (the delay), noreply
  *   verbosity            level, noreply
- *   stats shutdown lru_crawler
+ *   stats shutdown lru_crawler slabs
  *                        args: the rest of the line, trimmed ("" if none;
- *                        e.g. "slabs", "metadump all"). The node decides.
+ *                        e.g. "slabs", "metadump all", "automove 1").
+ *                        The node decides.
  *   version quit         nothing
  *   mg ms md ma me mn    see "meta commands" below
  * Negative exptimes are legal (memcached: already expired).
@@ -233,7 +235,13 @@ struct proto_req {
                            * (PROTO_REPLY_NONE: close without a word) */
     enum proto_fatal fatal; /* PROTO_FATAL: why */
     size_t need;          /* PROTO_AGAIN: bytes needed in all, if known
-                           * (the data block's end), else 0 */
+                           * (the data block's end), else 0. For set add
+                           * replace append prepend cas ms the line is
+                           * complete then: every field is filled, and
+                           * data.len (data.ptr NULL) is the value's
+                           * length, so the caller may take the line
+                           * (need - data.len - 2 bytes) and read the
+                           * value itself. */
 };
 
 /*

@@ -113,6 +113,8 @@ parse_storage(struct line_ctx *c, struct proto_req *req, size_t *used)
     }
     if (c->len < total) {
         req->need = total;
+        req->data.ptr = NULL;
+        req->data.len = bytes;  /* the line is need - bytes - 2 long */
         *used = 0;
         return PROTO_AGAIN;
     }

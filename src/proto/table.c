@@ -65,6 +65,7 @@ const struct proto_cmd_info proto_cmd_table[PROTO_CMD_COUNT] = {
     [PROTO_CMD_QUIT] = CMD("quit", NONE, 1, 0),
     [PROTO_CMD_SHUTDOWN] = CMD("shutdown", ARGS, 1, 0),
     [PROTO_CMD_LRU_CRAWLER] = CMD("lru_crawler", ARGS, 1, 0),
+    [PROTO_CMD_SLABS] = CMD("slabs", ARGS, 1, 0),
     [PROTO_CMD_MG] = CMD("mg", META, 1, 0),
     [PROTO_CMD_MS] = CMD("ms", META, 1, 0),
     [PROTO_CMD_MD] = CMD("md", META, 1, 0),

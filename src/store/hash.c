@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <xxhash.h>
 
@@ -18,6 +19,29 @@
 #define GROW_STEP_PER_INSERT 4
 /* The table never grows past 2^HASH_POWER_MAX buckets. */
 #define HASH_POWER_MAX 32
+
+/*
+ * NOTE(store): bucket arrays come straight from mmap: the kernel zeroes
+ * their pages on first touch, and a table left behind by growth goes back
+ * at once (freed to the allocator it stayed resident for seconds: 4 bytes
+ * an item at a million items).
+ */
+static struct item **
+table_alloc(unsigned power)
+{
+    void *p = mmap(NULL, sizeof(struct item *) << power,
+        PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void
+table_free(struct item **t, unsigned power)
+{
+    if (t != NULL) {
+        munmap(t, sizeof(struct item *) << power);
+    }
+}
 
 uint64_t
 item_hash(const char *key, size_t nkey)
@@ -46,7 +70,11 @@ hash_init(struct store *s)
         store_lock_init(&s->stripes[i].lock);
     }
     ht->power = s->cfg.hash_power;
-    ht->tab = xcalloc((size_t)1 << ht->power, sizeof(*ht->tab));
+    ht->tab = table_alloc(ht->power);
+    if (ht->tab == NULL) {
+        log_error("store: out of memory for the hash table");
+        exit(1);
+    }
     ht->next = NULL;
     ht->migrated = 0;
     ht->count = 0;
@@ -60,8 +88,8 @@ hash_fini(struct store *s)
         pthread_mutex_destroy(&s->stripes[i].lock);
     }
     free(s->stripes);
-    free(s->ht.tab);
-    free(s->ht.next);
+    table_free(s->ht.tab, s->ht.power);
+    table_free(s->ht.next, s->ht.power + 1);
     pthread_mutex_destroy(&s->ht.grow_lock);
 }
 
@@ -197,12 +225,13 @@ grow_start(struct store *s)
         || LOAD_RELAXED(&ht->count) <= size + size / 2) {
         return;
     }
-    /* NOTE(store): not calloc: zeroing a recycled block of megabytes here
-     * was the worst insert pause. Old bucket b only ever moves to new
-     * buckets b and b + size, so migrate_bucket() clears those two first,
-     * and nothing reads a new bucket before that. If the allocation fails
-     * the chains just get longer for a while. */
-    nt = malloc(size * 2 * sizeof(*nt));
+    /* NOTE(store): never zeroed here: zeroing a recycled block of
+     * megabytes was the worst insert pause (fresh mmap pages are zero
+     * anyway). Old bucket b only ever moves to new buckets b and b + size,
+     * so migrate_bucket() clears those two first, and nothing reads a new
+     * bucket before that. If the allocation fails the chains just get
+     * longer for a while. */
+    nt = table_alloc(ht->power + 1);
     if (nt == NULL) {
         return;
     }
@@ -244,6 +273,7 @@ grow_finish(struct store *s)
 {
     struct htab *ht = &s->ht;
     struct item **old;
+    unsigned power = ht->power;
 
     lock_all(s);
     old = ht->tab;
@@ -252,7 +282,7 @@ grow_finish(struct store *s)
     STORE(&ht->next, NULL);
     STORE_RELAXED(&ht->migrated, 0);
     unlock_all(s);
-    free(old);
+    table_free(old, power);
 }
 
 bool

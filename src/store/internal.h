@@ -26,11 +26,16 @@
 #define ITEM_FREE    0x08u  /* chunk is on its class's free list */
 #define ITEM_STALE   0x10u  /* invalidated by meta delete/set with I */
 #define ITEM_TOKEN   0x20u  /* a recache win token was handed out */
-#define ITEM_KEY_BINARY 0x40u /* stored by a meta set with b (base64 key) */
+#define ITEM_CHAINED 0x40u  /* value continues in chunks (see struct chunk) */
+#define ITEM_CHUNK   0x80u  /* a continuation chunk, not an item */
+#define ITEM_KEY_BINARY 0x100u /* stored by a meta set with b (base64 key) */
+
+/* Pages are one size whatever -I says (memcached's slab_page_size). */
+#define STORE_PAGE_SIZE ((size_t)1 << 20)
 
 /*
  * An item lives in one chunk: this header, then the key (no NUL), then the
- * value (no "\r\n"). 34 bytes of header against memcached 1.6's 56 (48 +
+ * value (no "\r\n"). 35 bytes of header against memcached 1.6's 56 (48 +
  * 8 of CAS): no LRU links (CLOCK walks the chunks instead), no access time
  * (flush_all compares CAS uniques), class found from the page.
  */
@@ -41,12 +46,36 @@ struct item {
     uint32_t flags;       /* client flags */
     uint32_t nbytes;      /* value length */
     uint32_t refcount;    /* atomic; the hash table's link counts as one */
+    uint16_t iflags;      /* ITEM_*; atomic */
     uint8_t nkey;
-    uint8_t iflags;       /* ITEM_*; atomic */
     char data[];
 };
 
 #define ITEM_HDR offsetof(struct item, data)
+
+/*
+ * NOTE(store): an item bigger than the largest class (slab_chunk_max) is
+ * chained over chunks of that class: the head chunk holds the header, the
+ * key, a pointer to the first continuation chunk and the first bytes of
+ * the value; each continuation chunk holds its owner, the next chunk and
+ * more bytes. All chunks of a chain live in the one largest class, so its
+ * lock covers the whole chain (eviction, page moves and frees never need
+ * two class locks). `iflags` sits where an item's does, so chunk walks can
+ * tell a continuation chunk (ITEM_CHUNK) from an item.
+ */
+struct chunk {
+    struct item *owner;   /* head of the chain */
+    struct chunk *next;   /* next continuation chunk, or NULL */
+    uint32_t len;         /* value bytes in this chunk */
+    uint8_t pad[offsetof(struct item, iflags) - 2 * sizeof(void *) -
+        sizeof(uint32_t)];
+    uint16_t iflags;      /* ITEM_CHUNK (or ITEM_FREE on the free list) */
+    char data[];
+};
+
+#define CHUNK_HDR offsetof(struct chunk, data)
+_Static_assert(offsetof(struct chunk, iflags) == offsetof(struct item, iflags),
+    "chunk and item flags must overlap");
 
 /* A free chunk: links of its class's doubly linked free list. */
 struct free_chunk {
@@ -60,6 +89,7 @@ struct page {
     bool draining;        /* being emptied for a move */
     uint32_t live;        /* carved chunks not on the free list */
     uint32_t carved;      /* chunks handed out at least once */
+    uint32_t stamp;       /* `now` of the last allocation in it; atomic */
 };
 
 struct slab_class {
@@ -75,7 +105,9 @@ struct slab_class {
     uint32_t hand_chunk;      /* ... and chunk in that page */
     uint32_t sweep_slot;      /* expiry sweep position, same shape */
     uint32_t sweep_chunk;
+    uint32_t tail_stamp;      /* stamp of the page under the hand; atomic */
     uint64_t used;            /* chunks allocated */
+    uint64_t items;           /* items (heads of chains count once) */
     uint64_t mem_requested;
     uint64_t evicted;
     uint64_t evicted_unfetched;
@@ -161,6 +193,7 @@ struct class_ops {
 struct page_move {
     bool active;
     unsigned src;
+    int dst;                  /* class that gets the page, -1 = pool */
     uint32_t page;
 };
 
@@ -192,6 +225,11 @@ struct store {
     uint64_t reassign_busy;   /* atomic */
     uint64_t reassign_rescues; /* atomic */
     struct class_ops *class_ops; /* [CLASS_OP_SHARDS][MAX_CLASSES] */
+    bool chain;               /* items may be chained (-I > chunk max) */
+    unsigned automove;        /* atomic: slabs automove 0|1|2 */
+    int coldest;              /* atomic: class with the oldest tail, -1 */
+    uint32_t coldest_stamp;   /* atomic: its tail stamp */
+    uint64_t steals;          /* atomic: pages taken within a request */
 };
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
@@ -217,9 +255,20 @@ item_total(const struct item *it)
 {
     return ITEM_HDR + it->nkey + it->nbytes;
 }
-bool item_has(const struct item *it, uint8_t flag);
-void item_set_flag(struct item *it, uint8_t flag);
-void item_clear_flag(struct item *it, uint8_t flag);
+/* Value bytes a head chunk of `size` holds for a chained item. */
+static inline size_t
+chain_head_cap(size_t size, size_t nkey)
+{
+    return size - ITEM_HDR - nkey - sizeof(struct chunk *);
+}
+/* The first continuation chunk of a chained item. */
+struct chunk *item_chain_first(const struct item *it);
+void item_chain_set_first(struct item *it, struct chunk *ch);
+/* Chunks an item of `nkey` and `nbytes` takes in class size `size`. */
+size_t chain_nchunks(size_t size, size_t nkey, size_t nbytes);
+bool item_has(const struct item *it, uint16_t flag);
+void item_set_flag(struct item *it, uint16_t flag);
+void item_clear_flag(struct item *it, uint16_t flag);
 uint64_t item_hash(const char *key, size_t nkey);
 
 /* ---- slab.c ---- */
@@ -227,11 +276,12 @@ bool slab_init(struct store *s);
 void slab_fini(struct store *s);
 /* Class for an item of `total` bytes, or -1 if it is too large. */
 int slab_class_for(const struct store *s, size_t total);
-/* A chunk of class `cls` for a new item with `nkey` and `nbytes` (set
- * in it, with refcount 1), evicting if needed; NULL if none. Takes the
+/* `nchunks` chunks of class `cls` for a new item with `nkey` and `nbytes`
+ * (set in it, with refcount 1; more than one chunk: chained), evicting or
+ * taking a page from another class if needed; NULL if none. Takes the
  * class lock. */
-struct item *slab_alloc(struct store *s, unsigned cls, size_t nkey,
-    size_t nbytes, uint32_t now);
+struct item *slab_alloc(struct store *s, unsigned cls, size_t nchunks,
+    size_t nkey, size_t nbytes, uint32_t now);
 /* Give back the chunk of an item whose refcount reached 0. */
 void slab_free(struct store *s, struct item *it);
 void slab_free_locked(struct store *s, struct slab_class *c,

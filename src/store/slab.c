@@ -5,9 +5,17 @@
  * NOTE(store): the arena is reserved once (mem_limit rounded down to whole
  * pages) from jemalloc and handed out page by page, so a chunk's page is an
  * index computation and nothing can grow past the limit. Untouched pages
- * cost address space only. Items larger than the second-largest class go
- * into page-sized chunks (one per page) instead of memcached's chained
- * chunks: simpler, and page moves make the waste temporary.
+ * cost address space only. Pages are 1 MiB whatever -I says; items larger
+ * than the largest class (slab_chunk_max) are chained over its chunks
+ * (internal.h, struct chunk).
+ *
+ * NOTE(store): when a class cannot allocate, memory comes from another
+ * class within the request (steal_page): a whole page of the class whose
+ * tail is oldest is emptied (its items rescued into free chunks of their
+ * class or evicted) and handed over. It happens when the class has
+ * nothing of its own to evict, or (automove on) when another class's
+ * tail is clearly older than its own (STEAL_AGE): then evicting our own
+ * young items would throw away what was just written.
  */
 #include "config.h"
 
@@ -24,6 +32,10 @@
  * next idle item regardless: bounds the latency of one allocation. */
 #define CLOCK_ACTIVE_MAX 4096
 #define CLOCK_SCAN_MAX 16384
+/* A request takes a page from the class with the oldest tail rather than
+ * evicting its own items when that tail is older than twice its own age
+ * plus this many seconds. */
+#define STEAL_AGE 1
 
 /* ---- arena and pool ---- */
 
@@ -120,15 +132,28 @@ slab_class_of(struct store *s, const struct item *it)
 
 /* ---- setup ---- */
 
+/* The largest chunk: slab_chunk_max, or -I when that is smaller. */
+static size_t
+top_chunk(const struct store_config *cfg)
+{
+    size_t top = cfg->slab_chunk_max;
+
+    if (cfg->item_size_max < top) {
+        top = (cfg->item_size_max + 7) & ~(size_t)7;
+    }
+    return top;
+}
+
 static bool
 build_ladder(struct store *s)
 {
     const struct store_config *cfg = &s->cfg;
     double size = 48.0 + (double)cfg->chunk_min;
+    size_t top = top_chunk(cfg);
     unsigned n = 0;
 
     while (n < MAX_CLASSES - 1
-        && size < (double)cfg->item_size_max / cfg->growth_factor) {
+        && size < (double)top / cfg->growth_factor) {
         uint32_t sz = ((uint32_t)size + 7u) & ~7u;
 
         s->classes[n].size = sz;
@@ -139,20 +164,34 @@ build_ladder(struct store *s)
     if (n == MAX_CLASSES - 1) {
         return false;
     }
-    s->classes[n].size = (uint32_t)cfg->item_size_max;
-    s->classes[n].perpage = 1;
+    s->classes[n].size = (uint32_t)top;
+    s->classes[n].perpage = (uint32_t)(s->page_size / top);
     s->nclasses = n + 1;
+    s->chain = cfg->item_size_max > top;
     return true;
+}
+
+size_t
+store_min_memory(const struct store_config *cfg)
+{
+    size_t top = top_chunk(cfg);
+    size_t n = chain_nchunks(top, STORE_KEY_MAX, cfg->item_size_max);
+    size_t perpage = STORE_PAGE_SIZE / top;
+
+    /* The largest item's chunks, and one page for everything else. */
+    return ((n + perpage - 1) / perpage + 1) * STORE_PAGE_SIZE;
 }
 
 bool
 slab_init(struct store *s)
 {
-    s->page_size = s->cfg.item_size_max;
+    s->page_size = STORE_PAGE_SIZE;
     s->npages = (uint32_t)(s->cfg.mem_limit / s->page_size);
-    if (s->npages == 0) {
-        s->npages = 1;
+    if (s->cfg.mem_limit < store_min_memory(&s->cfg)) {
+        return false;
     }
+    s->coldest = -1;
+    s->automove = s->cfg.slab_automove;
     if (!build_ladder(s)) {
         return false;
     }
@@ -256,7 +295,8 @@ class_add_page(struct store *s, struct slab_class *c, uint32_t p)
     c->carve = p;
 }
 
-/* A chunk from the free list, the page being carved, or a new page. */
+/* A chunk from the free list, the page being carved, or a new page. Its
+ * flags are cleared at once: page walks look at every carved chunk. */
 static struct item *
 take_chunk_locked(struct store *s, struct slab_class *c)
 {
@@ -283,6 +323,7 @@ take_chunk_locked(struct store *s, struct slab_class *c)
     }
     pg = &s->pages[c->carve];
     it = chunk_at(s, c, c->carve, pg->carved++);
+    STORE_RELAXED(&it->iflags, 0);
     pg->live++;
     if (pg->carved == c->perpage) {
         c->carve = NO_PAGE;
@@ -319,21 +360,59 @@ walk_next(struct store *s, struct slab_class *c, uint32_t *slot,
     return NULL;
 }
 
-/* Forget a walked item whose chunk we now own (refcount reached 0). */
-static void
-chunk_reuse_locked(struct slab_class *c, struct item *it)
+/* Stamp of the page under the CLOCK hand: roughly when the items about to
+ * be evicted were written (`now` if the class has no page). */
+static uint32_t
+hand_stamp_locked(const struct store *s, const struct slab_class *c,
+    uint32_t now)
 {
+    uint32_t slot = c->hand_slot < c->npages ? c->hand_slot : 0;
+
+    if (c->npages == 0) {
+        return now;
+    }
+    return LOAD_RELAXED(&s->pages[c->pages[slot]].stamp);
+}
+
+/* Bytes a used chunk counts in mem_requested. */
+static size_t
+chunk_requested(const struct slab_class *c, const struct item *it)
+{
+    if (LOAD_RELAXED(&it->iflags) & (ITEM_CHAINED | ITEM_CHUNK)) {
+        return c->size;
+    }
+    return item_total(it);
+}
+
+/* Give one chunk back: to the free list, or, on a draining page, to
+ * nobody (the page is being emptied). */
+static void
+free_one_locked(struct store *s, struct slab_class *c, struct item *it)
+{
+    struct page *pg = slab_page_of(s, it);
+
     c->used--;
-    c->mem_requested -= item_total(it);
+    c->mem_requested -= chunk_requested(c, it);
+    if (!(LOAD_RELAXED(&it->iflags) & ITEM_CHUNK)) {
+        c->items--;
+    }
+    pg->live--;
+    if (pg->draining) {
+        STORE_RELAXED(&it->iflags, 0);
+        return;
+    }
+    freelist_push(c, it);
 }
 
 /*
  * CLOCK: walk the hand over the class's chunks; an idle item whose
  * reference bit is clear (or that is expired or flushed) is unlinked and
- * its chunk reused. Items held by readers are skipped.
+ * its chunks freed. Items held by readers are skipped; with `dead_only`
+ * (-M) only expired and flushed items go. True if one went.
  */
-static struct item *
-evict_locked(struct store *s, struct slab_class *c, uint32_t now)
+static bool
+evict_locked(struct store *s, struct slab_class *c, uint32_t now,
+    bool dead_only)
 {
     for (unsigned n = 0; n < CLOCK_SCAN_MAX; n++) {
         struct item *it = walk_next(s, c, &c->hand_slot, &c->hand_chunk,
@@ -342,13 +421,16 @@ evict_locked(struct store *s, struct slab_class *c, uint32_t now)
         bool dead;
 
         if (it == NULL) {
-            return NULL;
+            return false;
         }
         fl = LOAD(&it->iflags);
         if (!(fl & ITEM_LINKED) || LOAD_RELAXED(&it->refcount) != 1) {
             continue;
         }
         dead = store_item_dead(s, it, now);
+        if (!dead && dead_only) {
+            continue;
+        }
         if (!dead && (fl & ITEM_ACTIVE) && n < CLOCK_ACTIVE_MAX) {
             item_clear_flag(it, ITEM_ACTIVE);
             continue;
@@ -364,35 +446,182 @@ evict_locked(struct store *s, struct slab_class *c, uint32_t now)
                 c->evicted_unfetched++;
             }
         }
-        chunk_reuse_locked(c, it);
-        return it;
+        slab_free_locked(s, c, it);
+        return true;
     }
-    return NULL;
+    return false;
 }
 
-struct item *
-slab_alloc(struct store *s, unsigned ci, size_t nkey, size_t nbytes,
-    uint32_t now)
+/* Should class `ci`, out of chunks, take a page from the coldest class
+ * instead of evicting its own (younger) items? */
+static bool
+want_steal_locked(struct store *s, unsigned ci, uint32_t now)
+{
+    int v = LOAD_RELAXED(&s->coldest);
+    uint32_t own;
+    uint32_t cold;
+
+    if (LOAD_RELAXED(&s->automove) == 0 || s->cfg.no_evict || v < 0
+        || (unsigned)v == ci) {
+        return false;
+    }
+    own = now - hand_stamp_locked(s, &s->classes[ci], now);
+    cold = now - LOAD_RELAXED(&s->coldest_stamp);
+    /* Only a clear difference: classes whose tails are about as old
+     * would otherwise trade pages back and forth. */
+    return now >= LOAD_RELAXED(&s->coldest_stamp)
+        && cold >= 2 * own + STEAL_AGE;
+}
+
+static bool steal_page(struct store *s, unsigned dst, uint32_t now,
+    bool forced);
+static void update_coldest(struct store *s, uint32_t now);
+
+/* Return chunks gathered by an allocation that could not finish. */
+static void
+give_back_locked(struct store *s, struct slab_class *c,
+    struct free_chunk *got)
+{
+    while (got != NULL) {
+        struct item *it = (struct item *)(void *)got;
+        struct page *pg = slab_page_of(s, it);
+
+        got = got->next;
+        pg->live--;
+        if (pg->draining) {
+            STORE_RELAXED(&it->iflags, 0);
+        } else {
+            freelist_push(c, it);
+        }
+    }
+}
+
+/* Make an item of the `n` gathered chunks: the first is the head, the
+ * others (if any) its chain. */
+static struct item *
+assemble_locked(struct slab_class *c, struct free_chunk *got, size_t n,
+    size_t nkey, size_t nbytes)
+{
+    struct item *it = (struct item *)(void *)got;
+    struct chunk **link;
+    size_t left;
+
+    got = got->next;
+    it->nkey = (uint8_t)nkey;
+    it->nbytes = (uint32_t)nbytes;
+    STORE_RELAXED(&it->refcount, 1);
+    STORE_RELAXED(&it->iflags, n > 1 ? ITEM_CHAINED : 0);
+    c->used += n;
+    c->items++;
+    c->mem_requested += n > 1 ? n * c->size : ITEM_HDR + nkey + nbytes;
+    if (n == 1) {
+        return it;
+    }
+    left = nbytes - chain_head_cap(c->size, nkey);
+    item_chain_set_first(it, NULL);
+    link = NULL;
+    while (got != NULL) {
+        struct chunk *ch = (struct chunk *)(void *)got;
+        size_t cap = c->size - CHUNK_HDR;
+
+        got = got->next;
+        ch->owner = it;
+        ch->next = NULL;
+        ch->len = (uint32_t)(left < cap ? left : cap);
+        left -= ch->len;
+        STORE_RELAXED(&ch->iflags, ITEM_CHUNK);
+        if (link == NULL) {
+            item_chain_set_first(it, ch);
+        } else {
+            *link = ch;
+        }
+        link = &ch->next;
+    }
+    return it;
+}
+
+/*
+ * One more chunk for an allocation of class `ci`: free, carved, by a page
+ * from a colder class, by eviction, or by a page from any class. May drop
+ * and retake the class lock (steals); *steals counts them against `max`.
+ */
+static struct item *
+next_chunk_locked(struct store *s, unsigned ci, uint32_t now,
+    unsigned *steals, unsigned max)
 {
     struct slab_class *c = &s->classes[ci];
     struct item *it;
+    bool got;
+
+    for (;;) {
+        it = take_chunk_locked(s, c);
+        if (it != NULL) {
+            return it;
+        }
+        if (*steals < max && want_steal_locked(s, ci, now)) {
+            bool ok;
+
+            (*steals)++;
+            pthread_mutex_unlock(&c->lock);
+            ok = steal_page(s, ci, now, false);
+            pthread_mutex_lock(&c->lock);
+            if (ok) {
+                continue;
+            }
+        }
+        c->pressure += c->size;
+        if (evict_locked(s, c, now, s->cfg.no_evict)) {
+            continue;
+        }
+        got = false;
+        while (!got && *steals < max && !s->cfg.no_evict) {
+            /* A page that cannot be emptied at once (readers hold some
+             * of its items) keeps draining in the background: try
+             * another. */
+            (*steals)++;
+            pthread_mutex_unlock(&c->lock);
+            got = steal_page(s, ci, now, true);
+            pthread_mutex_lock(&c->lock);
+        }
+        if (!got) {
+            return NULL;
+        }
+    }
+}
+
+struct item *
+slab_alloc(struct store *s, unsigned ci, size_t nchunks, size_t nkey,
+    size_t nbytes, uint32_t now)
+{
+    struct slab_class *c = &s->classes[ci];
+    struct free_chunk *got = NULL;
+    struct free_chunk **tail = &got;
+    unsigned steals = 0;
+    unsigned max = (unsigned)(nchunks / c->perpage) + 4;
+    struct item *it = NULL;
+    size_t n;
 
     pthread_mutex_lock(&c->lock);
-    it = take_chunk_locked(s, c);
-    if (it == NULL) {
-        it = evict_locked(s, c, now);
-        c->pressure += c->size;
+    for (n = 0; n < nchunks; n++) {
+        struct free_chunk *f;
+
+        it = next_chunk_locked(s, ci, now, &steals, max);
+        if (it == NULL) {
+            break;
+        }
+        STORE_RELAXED(&slab_page_of(s, it)->stamp, now);
+        f = (struct free_chunk *)(void *)it;
+        f->next = NULL;
+        *tail = f;
+        tail = &f->next;
     }
-    if (it != NULL) {
-        c->used++;
-        c->mem_requested += ITEM_HDR + nkey + nbytes;
-        it->nkey = (uint8_t)nkey;
-        it->nbytes = (uint32_t)nbytes;
-        STORE_RELAXED(&it->refcount, 1);
-        STORE_RELAXED(&it->iflags, 0);
+    if (n == nchunks) {
+        it = assemble_locked(c, got, nchunks, nkey, nbytes);
     } else {
+        give_back_locked(s, c, got);
         c->outofmemory++;
         c->starved++;
+        it = NULL;
     }
     pthread_mutex_unlock(&c->lock);
     return it;
@@ -401,16 +630,17 @@ slab_alloc(struct store *s, unsigned ci, size_t nkey, size_t nbytes,
 void
 slab_free_locked(struct store *s, struct slab_class *c, struct item *it)
 {
-    struct page *pg = slab_page_of(s, it);
+    if (LOAD_RELAXED(&it->iflags) & ITEM_CHAINED) {
+        struct chunk *ch = item_chain_first(it);
 
-    chunk_reuse_locked(c, it);
-    pg->live--;
-    if (pg->draining) {
-        /* The page is being emptied: its chunks stay off the list. */
-        STORE_RELAXED(&it->iflags, 0);
-        return;
+        while (ch != NULL) {
+            struct chunk *next = ch->next;
+
+            free_one_locked(s, c, (struct item *)(void *)ch);
+            ch = next;
+        }
     }
-    freelist_push(c, it);
+    free_one_locked(s, c, it);
 }
 
 void
@@ -535,15 +765,32 @@ pick_idle_source(struct store *s, unsigned dst, const uint64_t *pressure,
     return best;
 }
 
-/* Start emptying src's page with the fewest live chunks into move `m`. */
-static void
-start_move(struct store *s, unsigned src, struct page_move *m)
+/* Pages of class `c` not being emptied already. */
+static uint32_t
+class_givable_locked(const struct store *s, const struct slab_class *c)
+{
+    uint32_t n = 0;
+
+    for (uint32_t i = 0; i < c->npages; i++) {
+        n += !s->pages[c->pages[i]].draining;
+    }
+    return n;
+}
+
+/* Start emptying src's page with the fewest live chunks into move `m`,
+ * for class `dst` (-1: the pool), if src keeps `keep` pages besides.
+ * False if it has no page to give. */
+static bool
+start_move(struct store *s, unsigned src, int dst, uint32_t keep,
+    struct page_move *m)
 {
     struct slab_class *c = &s->classes[src];
     uint32_t best = NO_PAGE;
+    uint32_t givable;
 
     pthread_mutex_lock(&c->lock);
-    for (uint32_t i = 0; i < c->npages; i++) {
+    givable = class_givable_locked(s, c);
+    for (uint32_t i = 0; i < c->npages && givable > keep; i++) {
         uint32_t p = c->pages[i];
 
         if (!s->pages[p].draining
@@ -569,9 +816,11 @@ start_move(struct store *s, unsigned src, struct page_move *m)
         }
         m->active = true;
         m->src = src;
+        m->dst = dst;
         m->page = best;
     }
     pthread_mutex_unlock(&c->lock);
+    return best != NO_PAGE;
 }
 
 /* Start a new pressure window. */
@@ -625,11 +874,12 @@ decide(struct store *s, uint32_t now, struct page_move *m)
         return;
     }
     src = pick_spare_source(s, (unsigned)dst, spare, npages);
-    if (src < 0 && (starved > 0 || now != s->window_start)) {
+    if (src < 0 && (starved > 0 || now != s->window_start
+        || LOAD_RELAXED(&s->automove) == 2)) {
         src = pick_idle_source(s, (unsigned)dst, pressure, npages);
     }
     if (src >= 0) {
-        start_move(s, (unsigned)src, m);
+        (void)start_move(s, (unsigned)src, dst, 0, m);
     }
     if (src >= 0 || now != s->window_start) {
         reset_pressure(s, now);
@@ -646,8 +896,9 @@ rescue_locked(struct store *s, struct slab_class *c, struct item *it)
 {
     struct item *nw;
 
-    if (c->free == NULL && c->carve == NO_PAGE) {
-        return false;  /* no room without taking a page */
+    if ((c->free == NULL && c->carve == NO_PAGE)
+        || (LOAD_RELAXED(&it->iflags) & ITEM_CHAINED)) {
+        return false;  /* no room without taking a page; or a chain */
     }
     nw = take_chunk_locked(s, c);
     switch (store_move_from_walk(s, it, nw)) {
@@ -657,16 +908,41 @@ rescue_locked(struct store *s, struct slab_class *c, struct item *it)
             return false;
         case WALK_IDLE:
             c->used++;
+            c->items++;
             c->mem_requested += item_total(nw);
             slab_free_locked(s, c, it);
             break;
         case WALK_HELD:
             c->used++;
+            c->items++;
             c->mem_requested += item_total(nw);
             break;
     }
     FETCH_ADD(&s->reassign_rescues, 1);
     return true;
+}
+
+/* An emptied page goes to class `dst` if it can start carving it now,
+ * else to the pool. */
+static void
+give_page(struct store *s, int dst, uint32_t p)
+{
+    bool given = false;
+
+    if (dst >= 0) {
+        struct slab_class *c = &s->classes[dst];
+
+        pthread_mutex_lock(&c->lock);
+        if (c->carve == NO_PAGE) {
+            class_add_page(s, c, p);
+            c->pages_in++;
+            given = true;
+        }
+        pthread_mutex_unlock(&c->lock);
+    }
+    if (!given) {
+        pool_put(s, p);
+    }
 }
 
 /*
@@ -687,6 +963,11 @@ drain_step(struct store *s, struct page_move *m, unsigned budget)
         i++) {
         struct item *it = chunk_at(s, c, m->page, i);
 
+        if (LOAD(&it->iflags) & ITEM_CHUNK) {
+            /* Part of a chain: its head (same class, so held by our
+             * lock) goes, and with it the chunk. */
+            it = ((struct chunk *)(void *)it)->owner;
+        }
         if (!(LOAD(&it->iflags) & ITEM_LINKED)) {
             continue;
         }
@@ -722,7 +1003,7 @@ drain_step(struct store *s, struct page_move *m, unsigned budget)
     }
     pthread_mutex_unlock(&c->lock);
     if (done) {
-        pool_put(s, m->page);
+        give_page(s, m->dst, m->page);
         FETCH_ADD(&s->slabs_moved, 1);
         m->active = false;
     }
@@ -746,12 +1027,141 @@ slab_rebalance(struct store *s, uint32_t now, unsigned budget)
             idle = m;
         }
     }
-    if (idle != NULL) {
+    if (idle != NULL && LOAD_RELAXED(&s->automove) > 0) {
         decide(s, now, idle);
         pending |= idle->active && drain_step(s, idle, budget);
     }
     pthread_mutex_unlock(&s->move_lock);
+    update_coldest(s, now);
     return pending;
+}
+
+/* A free move slot, or NULL; move_lock held. */
+static struct page_move *
+free_move_locked(struct store *s)
+{
+    for (unsigned i = 0; i < MAX_MOVES; i++) {
+        if (!s->moves[i].active) {
+            return &s->moves[i];
+        }
+    }
+    return NULL;
+}
+
+/* The class other than `dst` whose tail is oldest among those with a page
+ * to give (`keep` pages besides, not counting pages being emptied); -1 if
+ * none. */
+static int
+oldest_tail(struct store *s, int dst, uint32_t keep, uint32_t now,
+    uint32_t *stamp)
+{
+    int best = -1;
+    uint32_t most = 0;
+
+    for (unsigned i = 0; i < s->nclasses; i++) {
+        struct slab_class *c = &s->classes[i];
+        uint32_t st;
+        uint32_t n;
+
+        if ((int)i == dst) {
+            continue;
+        }
+        pthread_mutex_lock(&c->lock);
+        n = class_givable_locked(s, c);
+        st = hand_stamp_locked(s, c, now);
+        pthread_mutex_unlock(&c->lock);
+        /* Ties (same second) go to the class with the most pages: one
+         * page is the smallest part of it. */
+        if (n > keep && (best < 0 || st < *stamp
+            || (st == *stamp && n > most))) {
+            best = (int)i;
+            *stamp = st;
+            most = n;
+        }
+    }
+    return best;
+}
+
+static void
+update_coldest(struct store *s, uint32_t now)
+{
+    uint32_t stamp = 0;
+    int best = oldest_tail(s, -1, 1, now, &stamp);
+
+    STORE_RELAXED(&s->coldest_stamp, stamp);
+    STORE_RELAXED(&s->coldest, best);
+}
+
+/*
+ * Within a request of class `dst`: empty one page of the class with the
+ * oldest tail (the cached coldest class, keeping two pages, or with
+ * `forced` any class with a page) and hand it to dst. Bounded work: one
+ * page's items. False if no page could be emptied at once (a started
+ * move then finishes in the background).
+ */
+static bool
+steal_page(struct store *s, unsigned dst, uint32_t now, bool forced)
+{
+    struct page_move *m;
+    uint32_t stamp = 0;
+    int src;
+    bool done = false;
+
+    pthread_mutex_lock(&s->move_lock);
+    m = free_move_locked(s);
+    src = forced ? oldest_tail(s, (int)dst, 0, now, &stamp)
+        : LOAD_RELAXED(&s->coldest);
+    if (m != NULL && src >= 0 && (unsigned)src != dst
+        && start_move(s, (unsigned)src, (int)dst, forced ? 0 : 1, m)) {
+        (void)drain_step(s, m, UINT32_MAX);
+        done = !m->active;
+    }
+    pthread_mutex_unlock(&s->move_lock);
+    if (done) {
+        FETCH_ADD(&s->steals, 1);
+    }
+    return done;
+}
+
+enum store_reassign
+store_reassign(struct store *s, int src, int dst)
+{
+    struct page_move *m;
+    uint32_t stamp = 0;
+    enum store_reassign r = STORE_REASSIGN_OK;
+
+    if (src == dst) {
+        return STORE_REASSIGN_SAME;
+    }
+    if (dst < 1 || dst > (int)s->nclasses || src == 0 || src < -1
+        || src > (int)s->nclasses) {
+        return STORE_REASSIGN_BADCLASS;
+    }
+    pthread_mutex_lock(&s->move_lock);
+    m = free_move_locked(s);
+    if (src == -1) {
+        src = oldest_tail(s, dst - 1, 1, 0, &stamp) + 1;
+    }
+    if (m == NULL) {
+        r = STORE_REASSIGN_BUSY;
+    } else if (src == 0
+        || !start_move(s, (unsigned)src - 1, dst - 1, 1, m)) {
+        r = STORE_REASSIGN_NOSPARE;
+    }
+    pthread_mutex_unlock(&s->move_lock);
+    return r;
+}
+
+void
+store_set_automove(struct store *s, unsigned mode)
+{
+    STORE_RELAXED(&s->automove, mode > 2 ? 2 : mode);
+}
+
+unsigned
+store_automove(const struct store *s)
+{
+    return LOAD_RELAXED(&s->automove);
 }
 
 bool
@@ -780,6 +1190,7 @@ slab_class_snapshot(struct store *s, unsigned i,
     cs->total_pages = c->npages;
     cs->total_chunks = (uint64_t)c->npages * c->perpage;
     cs->used_chunks = c->used;
+    cs->number = c->items;
     cs->free_chunks = class_spare_locked(s, c);
     cs->mem_requested = c->mem_requested;
     cs->evicted = c->evicted;

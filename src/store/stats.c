@@ -66,6 +66,7 @@ store_stats(struct store *s, struct store_stats *st)
     st->slab_reassign_evictions = LOAD_RELAXED(&s->reassign_evictions);
     st->slab_reassign_busy_items = LOAD_RELAXED(&s->reassign_busy);
     st->slab_reassign_rescues = LOAD_RELAXED(&s->reassign_rescues);
+    st->slabs_stolen = LOAD_RELAXED(&s->steals);
     st->slab_reassign_running = slab_move_running(s);
     st->hash_power_level = hash_power(s);
     st->hash_bytes = (sizeof(struct item *) << st->hash_power_level);
@@ -120,7 +121,6 @@ store_class_stats(struct store *s, unsigned i, struct store_class_stats *cs)
         return false;
     }
     slab_class_snapshot(s, i, cs);
-    cs->number = cs->used_chunks;
     class_ops_snapshot(s, i, cs);
     return true;
 }

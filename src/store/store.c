@@ -20,6 +20,9 @@ store_config_init(struct store_config *c)
 {
     c->mem_limit = (size_t)64 << 20;
     c->item_size_max = (size_t)1 << 20;
+    c->slab_chunk_max = STORE_PAGE_SIZE / 2;
+    c->no_evict = false;
+    c->slab_automove = 1;
     c->growth_factor = 1.25;
     c->chunk_min = 48;
     c->hash_power = 16;
@@ -30,8 +33,9 @@ static bool
 config_valid(const struct store_config *c)
 {
     return c->item_size_max >= 1024 && c->item_size_max <= ((size_t)1 << 30)
-        && c->item_size_max % 8 == 0 && c->growth_factor > 1.0
-        && c->chunk_min <= c->item_size_max / 4 && c->lock_power <= 16
+        && c->slab_chunk_max >= 1024 && c->slab_chunk_max <= STORE_PAGE_SIZE
+        && c->slab_chunk_max % 8 == 0 && c->growth_factor > 1.0
+        && c->chunk_min <= c->slab_chunk_max / 4 && c->lock_power <= 16
         && c->hash_power >= c->lock_power && c->hash_power <= 30;
 }
 
@@ -283,18 +287,24 @@ alloc_item(struct store *s, struct str key, uint32_t flags, uint32_t exp,
 {
     struct item *it;
     int cls;
+    size_t n = 1;
 
     if (key.len == 0 || key.len > STORE_KEY_MAX) {
         return STORE_EINVAL;
     }
-    if (nbytes > s->cfg.item_size_max) {
+    if (nbytes > s->cfg.item_size_max
+        || ITEM_HDR + key.len + nbytes > s->cfg.item_size_max) {
         return STORE_TOO_LARGE;
     }
     cls = slab_class_for(s, ITEM_HDR + key.len + nbytes);
     if (cls < 0) {
-        return STORE_TOO_LARGE;
+        if (!s->chain) {
+            return STORE_TOO_LARGE;
+        }
+        cls = (int)s->nclasses - 1;
+        n = chain_nchunks(s->classes[cls].size, key.len, nbytes);
     }
-    it = slab_alloc(s, (unsigned)cls, key.len, nbytes, now);
+    it = slab_alloc(s, (unsigned)cls, n, key.len, nbytes, now);
     if (it == NULL) {
         return STORE_ENOMEM;
     }
@@ -322,6 +332,20 @@ store_alloc(struct store *s, struct str key, uint32_t flags, int64_t exptime,
 
 /* ---- storage commands ---- */
 
+/* Copy the value of `src` into `dst`'s value at `off`. */
+static void
+copy_value(struct item *dst, size_t off, const struct item *src)
+{
+    struct item_segs i;
+    struct str seg;
+
+    item_segs_begin(src, &i);
+    while (item_segs_next(&i, &seg)) {
+        item_value_write(dst, off, seg.ptr, seg.len);
+        off += seg.len;
+    }
+}
+
 /* old's bytes joined with it's (appended or prepended) in a new item. */
 static enum store_status
 join_locked(struct op *o, struct item *old, struct item *it, bool prepend,
@@ -337,9 +361,8 @@ join_locked(struct op *o, struct item *old, struct item *it, bool prepend,
     if (rc != STORE_OK) {
         return rc;
     }
-    memcpy(item_value_mut(nw), item_value(first), first->nbytes);
-    memcpy(item_value_mut(nw) + first->nbytes, item_value(second),
-        second->nbytes);
+    copy_value(nw, 0, first);
+    copy_value(nw, first->nbytes, second);
     *nwp = nw;
     return STORE_OK;
 }
@@ -440,7 +463,7 @@ store_set(struct store *s, enum store_mode mode, struct str key,
     if (rc != STORE_OK) {
         return rc;
     }
-    memcpy(item_value_mut(it), val.ptr, val.len);
+    item_value_write(it, 0, val.ptr, val.len);
     return store_link(s, it, mode, cas, now, cas_out);
 }
 
@@ -648,8 +671,9 @@ store_arith(struct store *s, struct str key, bool incr, uint64_t delta,
     if (it == NULL) {
         rc = STORE_NOT_FOUND;
         incr ? o.st->c.incr_misses++ : o.st->c.decr_misses++;
-    } else if (it->nbytes == 0) {
-        /* memcached refuses an empty value before it compares the CAS. */
+    } else if (it->nbytes == 0 || !item_contiguous(it)) {
+        /* memcached refuses an empty value before it compares the CAS;
+         * a chained value is far too long to be a number. */
         rc = STORE_NON_NUMERIC;
     } else if (cas != 0 && cas != item_cas(it)) {
         rc = STORE_EXISTS;

@@ -65,7 +65,17 @@ enum store_mode {
 /* Settings, named after memcached's flags. Fill with store_config_init(). */
 struct store_config {
     size_t mem_limit;      /* -m: bytes of item memory (default 64 MiB) */
-    size_t item_size_max;  /* -I: largest item and page size (1 MiB) */
+    size_t item_size_max;  /* -I: largest item, header and key included
+                            * (1 MiB; 1 KiB .. 1 GiB). Pages are 1 MiB
+                            * whatever it is. */
+    size_t slab_chunk_max; /* -o slab_chunk_max: largest chunk; larger
+                            * items are chained over chunks of this size
+                            * (512 KiB; 1 KiB .. 1 MiB) */
+    bool no_evict;         /* -M: fail (STORE_ENOMEM) instead of evicting
+                            * live items; expired ones are still reused */
+    unsigned slab_automove; /* -o slab_automove: 0 never moves pages on its
+                            * own, 1 (default) by pressure and tail age,
+                            * 2 at once on any eviction */
     double growth_factor;  /* -f: chunk size factor between classes (1.25) */
     size_t chunk_min;      /* -n: key+value+flags room of the smallest chunk
                             * beyond a 48-byte header, as memcached (48) */
@@ -76,12 +86,17 @@ struct store_config {
 /* Fill `c` with memcached's defaults: -m 64 -I 1m -f 1.25 -n 48. */
 void store_config_init(struct store_config *c);
 
+/* The smallest mem_limit store_create() accepts for `c`'s item_size_max
+ * and slab_chunk_max: the pages of one largest item, plus one. */
+size_t store_min_memory(const struct store_config *c);
+
 /*
  * Create a store. Reserves the arena (mem_limit rounded down to whole
- * pages, at least one page) as address space only: pages become resident
- * when first used. Returns NULL if the configuration is invalid
- * (item_size_max outside 1 KiB..1 GiB, factor <= 1, too many classes,
- * lock_power > hash_power) or the arena cannot be reserved. Startup only:
+ * pages) as address space only: pages become resident when first used.
+ * Returns NULL if the configuration is invalid (item_size_max outside
+ * 1 KiB..1 GiB, mem_limit below store_min_memory(), factor <= 1, too many
+ * classes, lock_power > hash_power) or the arena cannot be reserved.
+ * Startup only:
  * exits via xmalloc on a small allocation failure.
  */
 struct store *store_create(const struct store_config *c);
@@ -111,8 +126,29 @@ bool item_key_binary(const struct item *it);
 /*
  * Writable value bytes of an item from store_alloc() that is not linked
  * yet: the node reads the value from the socket straight into it.
+ * item_value() and item_value_mut() give the whole value only when
+ * item_contiguous(); a large item (over slab_chunk_max) is chained over
+ * chunks: walk its pieces with item_segs_*, or copy with
+ * item_value_read()/item_value_write().
  */
 char *item_value_mut(struct item *it);
+bool item_contiguous(const struct item *it);
+/* Iterate over the pieces of an item's value, in order (one for a
+ * contiguous item). Valid while the caller holds its reference. */
+struct item_segs {
+    const struct item *it;
+    const void *next;
+    bool started;
+};
+void item_segs_begin(const struct item *it, struct item_segs *i);
+/* The next piece in *seg; false after the last. */
+bool item_segs_next(struct item_segs *i, struct str *seg);
+/* Copy value bytes [off, off + len) out of / into an item; the range must
+ * be inside the value. Writing is for unlinked items from store_alloc(). */
+void item_value_read(const struct item *it, size_t off, char *dst,
+    size_t len);
+void item_value_write(struct item *it, size_t off, const char *src,
+    size_t len);
 /* Take another reference to an item the caller already holds. */
 void item_ref(struct item *it);
 /* Drop a reference; the last one frees the item's memory. Never blocks
@@ -216,6 +252,29 @@ void store_flush(struct store *s, int64_t delay, uint32_t now);
  * (a concurrent call returns true at once).
  */
 bool store_maintain(struct store *s, uint32_t now, unsigned budget);
+
+/* memcached's answers to "slabs reassign". */
+enum store_reassign {
+    STORE_REASSIGN_OK = 0,
+    STORE_REASSIGN_BUSY,      /* every move slot is in use */
+    STORE_REASSIGN_BADCLASS,  /* src or dst is not a class */
+    STORE_REASSIGN_NOSPARE,   /* src has no page to give (keeps one) */
+    STORE_REASSIGN_SAME,      /* src == dst */
+};
+
+/*
+ * slabs reassign: start moving a page of class `src` (memcached's
+ * numbering, from 1; -1 = the class with the oldest tail) to class `dst`.
+ * Its items are rescued or evicted by store_maintain(); never blocks.
+ */
+enum store_reassign store_reassign(struct store *s, int src, int dst);
+
+/* slabs automove: 0 = pages move only within requests that would fail
+ * otherwise and by store_reassign(); 1 = also by pressure and tail age
+ * (the default); 2 = as 1, without waiting a second between moves. */
+void store_set_automove(struct store *s, unsigned mode);
+/* The current slabs automove mode. */
+unsigned store_automove(const struct store *s);
 
 /* Short English name of a status, for logs ("not found"). */
 const char *store_status_str(enum store_status st);
@@ -358,6 +417,7 @@ struct store_stats {
     uint64_t slab_reassign_evictions; /* items evicted to free a page */
     uint64_t slab_reassign_busy_items; /* held items a move had to wait on */
     uint64_t slab_reassign_rescues; /* items a move copied, not evicted */
+    uint64_t slabs_stolen;          /* pages moved within a request */
     uint64_t outofmemory;           /* allocations that failed */
     uint64_t hash_power_level;
     uint64_t hash_bytes;
@@ -377,7 +437,8 @@ struct store_class_stats {
     uint64_t used_chunks;
     uint64_t free_chunks;
     uint64_t mem_requested;      /* bytes the used chunks' items need */
-    uint64_t number;             /* linked items (stats items: number) */
+    uint64_t number;             /* items in use, a chain counting once
+                                  * (stats items: number) */
     uint64_t evicted;
     uint64_t evicted_unfetched;
     uint64_t reclaimed;

@@ -10,7 +10,9 @@ NODE_IT = \
     tests/integration/test_node_libmemcached.py \
     tests/integration/test_node_differential.py \
     tests/integration/test_node_torture.py \
-    tests/integration/test_node_files.py
+    tests/integration/test_node_files.py \
+    tests/integration/test_store_shift.py \
+    tests/integration/test_store_memory.py
 TESTS += $(NODE_IT)
 EXTRA_DIST += $(NODE_IT) tests/integration/nodelib.py
 

@@ -132,6 +132,24 @@ class RingbenchTest(unittest.TestCase):
         self.assertGreater(rep["hits"], 0)
         self.assertGreater(rep["errors"]["not_stored"] + rep["sets"], 0)
 
+    def test_value_mix_ttl_and_set_on_miss(self):
+        # Only gets: every set is one after a miss, so the second of two
+        # runs over a small key space hits (values checked, sizes by key).
+        with memcached() as s:
+            args = ["-n", "2000", "-k", "100", "--ratio", "0:1",
+                    "--value-mix", "50:10-20,50:1000-3000", "--ttl", "50:60",
+                    "--set-on-miss"]
+            rc, rep, err = ringbench(s.port, *args)
+            self.assertEqual(rc, 0, err)
+            self.assertGreater(rep["sets"], 0, "sets after misses")
+            rc, rep, err = ringbench(s.port, *args)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(rep["failures"], 0)
+        self.assertEqual(rep["errors"]["bad_values"], 0)
+        self.assertEqual(rep["hit_rate"], 1.0)
+        rc, _, err = ringbench(1, "--value-mix", "50:10-20")
+        self.assertNotEqual(rc, 0, "percentages must add up to 100")
+
     def test_open_loop_holds_the_offered_rate(self):
         with memcached() as s:
             rc, rep, err = ringbench(s.port, "-d", "1", "--rate", "2000")

@@ -3,6 +3,7 @@
 #ifndef TESTS_STORE_HELPERS_H
 #define TESTS_STORE_HELPERS_H
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/store.h"
@@ -52,8 +53,14 @@ has(struct store *s, const char *k, const char *v, uint32_t now)
     if (store_get(s, S(k), now, &it) != STORE_OK) {
         return false;
     }
-    ok = v == NULL || (item_value_len(it) == strlen(v)
-        && memcmp(item_value(it), v, strlen(v)) == 0);
+    ok = v == NULL || item_value_len(it) == strlen(v);
+    if (ok && v != NULL) {
+        char *got = malloc(strlen(v) + 1);
+
+        item_value_read(it, 0, got, strlen(v));
+        ok = memcmp(got, v, strlen(v)) == 0;
+        free(got);
+    }
     item_unref(s, it);
     return ok;
 }

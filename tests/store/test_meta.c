@@ -160,23 +160,28 @@ Test(store_meta, stale_cas_set_from_older_writer)
 
 Test(store_meta, vivify_out_of_memory_is_a_status)
 {
-    struct store *t = mkstore(1024, 1024);
+    struct store_config c;
+    struct store *t;
     struct store_mget_opts o = { .vivify = true, .vivify_ttl = 30 };
     struct store_mget_res r;
-    struct item *held[10];
+    struct store_class_stats cs;
     struct item *it;
-    char k[8];
+    char k[16];
 
-    for (int i = 0; i < 10; i++) {
-        snprintf(k, sizeof(k), "k%d", i);
+    /* -M and full: nothing may be evicted for the new item. */
+    store_config_init(&c);
+    c.mem_limit = (size_t)2 << 20;
+    c.item_size_max = 1024;
+    c.no_evict = true;
+    t = store_create(&c);
+    cr_assert_not_null(t);
+    cr_assert(store_class_stats(t, 0, &cs));
+    for (uint64_t i = 0; i < 2 * cs.chunks_per_page; i++) {
+        snprintf(k, sizeof(k), "k%06d", (int)i);
         cr_assert_eq(put(t, k, "v", 0, T0), STORE_OK);
-        cr_assert_eq(store_get(t, S(k), T0, &held[i]), STORE_OK);
     }
     cr_assert_eq(store_mget(t, S("new"), &o, T0, &it, &r), STORE_ENOMEM);
     cr_assert_not(r.win);
-    for (int i = 0; i < 10; i++) {
-        item_unref(t, held[i]);
-    }
     store_destroy(t);
 }
 

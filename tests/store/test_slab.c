@@ -11,13 +11,6 @@
 
 #include "helpers.h"
 
-static char *
-key_n(char *buf, int i)
-{
-    snprintf(buf, 32, "k%02d", i);
-    return buf;
-}
-
 Test(store_slab, ladder_follows_memcached)
 {
     struct store *s = mkstore((size_t)64 << 20, (size_t)1 << 20);
@@ -32,7 +25,9 @@ Test(store_slab, ladder_follows_memcached)
         cr_assert_eq(cs.id, i + 1);
     }
     cr_assert(store_class_stats(s, n - 1, &cs));
-    cr_assert_eq(cs.chunk_size, (uint64_t)1 << 20, "largest = page");
+    cr_assert_eq(cs.chunk_size, (uint64_t)512 << 10,
+        "largest = slab_chunk_max, half a page");
+    cr_assert_eq(cs.chunks_per_page, 2);
     cr_assert_not(store_class_stats(s, n, &cs));
     cr_assert_eq(stats_of(s).limit_maxbytes, (uint64_t)64 << 20);
     cr_assert_leq(stats_of(s).item_header_bytes, 56,
@@ -40,53 +35,69 @@ Test(store_slab, ladder_follows_memcached)
     store_destroy(s);
 }
 
+/* Keys of the smallest class that fill a 2 MiB store (two pages). */
+static int
+two_pages(struct store *s)
+{
+    return (int)(2 * class_for_size(s, 40).chunks_per_page);
+}
+
+static char *
+key_big(char *buf, int i)
+{
+    snprintf(buf, 32, "k%06d", i);
+    return buf;
+}
+
 Test(store_slab, clock_eviction_order)
 {
-    /* One 1 KiB page: 10 chunks of 96 bytes. */
-    struct store *s = mkstore(1024, 1024);
+    struct store *s = mkstore((size_t)2 << 20, 1024);
     char k[32];
+    int n = two_pages(s);
 
-    for (int i = 0; i < 10; i++) {
-        cr_assert_eq(put(s, key_n(k, i), "v", 0, T0), STORE_OK);
+    for (int i = 0; i < n; i++) {
+        cr_assert_eq(put(s, key_big(k, i), "v", 0, T0), STORE_OK);
     }
     cr_assert_eq(stats_of(s).evictions, 0);
-    cr_assert(has(s, "k00", "v", T0));
-    cr_assert(has(s, "k03", "v", T0));
-    for (int i = 10; i < 13; i++) {
-        cr_assert_eq(put(s, key_n(k, i), "v", 0, T0), STORE_OK);
+    cr_assert(has(s, "k000000", "v", T0));
+    cr_assert(has(s, "k000003", "v", T0));
+    for (int i = n; i < n + 3; i++) {
+        cr_assert_eq(put(s, key_big(k, i), "v", 0, T0), STORE_OK);
     }
-    /* The recently read k00 and k03 got a second chance. */
-    cr_assert(has(s, "k00", "v", T0));
-    cr_assert(has(s, "k03", "v", T0));
-    cr_assert_not(has(s, "k01", NULL, T0));
-    cr_assert_not(has(s, "k02", NULL, T0));
-    cr_assert_not(has(s, "k04", NULL, T0));
-    for (int i = 5; i < 13; i++) {
-        cr_assert(has(s, key_n(k, i), "v", T0), "%s survives", k);
+    /* The recently read k0 and k3 got a second chance. */
+    cr_assert(has(s, "k000000", "v", T0));
+    cr_assert(has(s, "k000003", "v", T0));
+    cr_assert_not(has(s, "k000001", NULL, T0));
+    cr_assert_not(has(s, "k000002", NULL, T0));
+    cr_assert_not(has(s, "k000004", NULL, T0));
+    for (int i = 5; i < n + 3; i++) {
+        cr_assert(has(s, key_big(k, i), "v", T0), "%s survives", k);
     }
     struct store_stats st = stats_of(s);
     cr_assert_eq(st.evictions, 3);
     cr_assert_eq(st.evicted_unfetched, 3);
-    cr_assert_eq(st.curr_items, 10);
+    cr_assert_eq(st.curr_items, (uint64_t)n);
     struct store_class_stats cs = class_for_size(s, 40);
     cr_assert_eq(cs.evicted, 3);
-    cr_assert_eq(cs.total_pages, 1);
-    cr_assert_eq(cs.used_chunks, 10);
+    cr_assert_eq(cs.total_pages, 2);
+    cr_assert_eq(cs.used_chunks, (uint64_t)n);
     cr_assert_eq(cs.free_chunks, 0);
     store_destroy(s);
 }
 
 Test(store_slab, expired_items_are_reused_first)
 {
-    struct store *s = mkstore(1024, 1024);
+    struct store *s = mkstore((size_t)2 << 20, 1024);
     char k[32];
+    int n = two_pages(s);
 
-    for (int i = 0; i < 10; i++) {
-        cr_assert_eq(put(s, key_n(k, i), "v", i == 7 ? 5 : 0, T0), STORE_OK);
+    for (int i = 0; i < n; i++) {
+        cr_assert_eq(put(s, key_big(k, i), "v", i == 7 ? 5 : 0, T0),
+            STORE_OK);
         cr_assert(has(s, k, "v", T0));  /* everyone's bit is set */
     }
     cr_assert_eq(put(s, "new", "v", 0, T0 + 5), STORE_OK);
-    cr_assert_not(has(s, "k07", NULL, T0 + 5));
+    cr_assert_not(has(s, "k000007", NULL, T0 + 5));
     cr_assert_eq(stats_of(s).reclaimed, 1);
     cr_assert_eq(stats_of(s).evictions, 0);
     store_destroy(s);
@@ -94,26 +105,50 @@ Test(store_slab, expired_items_are_reused_first)
 
 Test(store_slab, out_of_memory_is_a_status)
 {
-    struct store *s = mkstore(1024, 1024);
-    struct item *held[10];
+    struct store *s = mkstore((size_t)2 << 20, 1024);
+    int n = two_pages(s);
+    struct item **held = calloc((size_t)n, sizeof(*held));
     char k[32];
-    char big[300];
 
-    for (int i = 0; i < 10; i++) {
-        cr_assert_eq(put(s, key_n(k, i), "v", 0, T0), STORE_OK);
+    for (int i = 0; i < n; i++) {
+        cr_assert_eq(put(s, key_big(k, i), "v", 0, T0), STORE_OK);
         cr_assert_eq(store_get(s, S(k), T0, &held[i]), STORE_OK);
     }
-    /* Every item is held by a reader: nothing can be evicted. */
+    /* Every item is held by a reader: nothing can be evicted, and no
+     * page can be emptied for another class either. */
     cr_assert_eq(put(s, "more", "v", 0, T0), STORE_ENOMEM);
-    memset(big, 'b', sizeof(big) - 1);
-    big[sizeof(big) - 1] = '\0';
-    cr_assert_eq(put(s, "big", big, 0, T0), STORE_ENOMEM,
-        "a class without pages, and no page left");
-    cr_assert_geq(stats_of(s).outofmemory, 2);
-    for (int i = 0; i < 10; i++) {
+    cr_assert_geq(stats_of(s).outofmemory, 1);
+    for (int i = 0; i < n; i++) {
         item_unref(s, held[i]);
     }
+    free(held);
     cr_assert_eq(put(s, "more", "v", 0, T0), STORE_OK);
+    store_destroy(s);
+}
+
+Test(store_slab, no_evict_fails_instead_of_evicting)
+{
+    struct store_config c;
+    struct store *s;
+    char k[32];
+    int n;
+
+    store_config_init(&c);
+    c.mem_limit = (size_t)2 << 20;
+    c.item_size_max = 1024;
+    c.no_evict = true;
+    s = store_create(&c);
+    cr_assert_not_null(s);
+    n = two_pages(s);
+    for (int i = 0; i < n; i++) {
+        cr_assert_eq(put(s, key_big(k, i), "v", i == 9 ? 5 : 0, T0),
+            STORE_OK);
+    }
+    cr_assert_eq(put(s, "more", "v", 0, T0), STORE_ENOMEM, "-M: no eviction");
+    cr_assert(has(s, "k000000", "v", T0));
+    cr_assert_eq(put(s, "more", "v", 0, T0 + 5), STORE_OK,
+        "an expired item is still reused");
+    cr_assert_eq(stats_of(s).evictions, 0);
     store_destroy(s);
 }
 
@@ -183,11 +218,11 @@ Test(store_slab, rebalancing_after_workload_shift)
     snprintf(k, sizeof(k), "small-%09d", n - 1);
     cr_assert_eq(pages_of(s, 150), 8, "all memory in the small class");
     cr_assert_eq(store_get(s, S(k), T0, &held), STORE_OK);
-    /* The shift: only 50 KiB values from now on. Without a page the
-     * large class cannot store anything... */
-    cr_assert_eq(put(s, "large-first", huge, 0, T0), STORE_ENOMEM);
-    /* ...until the maintenance step moves pages over: one round is the
-     * node's timer tick with a second passing. */
+    /* The shift: only 50 KiB values from now on. The large class has
+     * nothing to evict: it takes a page at once... */
+    cr_assert_eq(put(s, "large-first", huge, 0, T0), STORE_OK);
+    /* ...and more as its tail gets younger than the small class's (the
+     * maintenance step is the node's timer tick, a second per round). */
     for (int r = 0; r < 20; r++) {
         ok = 0;
         for (int i = 0; i < 40; i++) {
@@ -203,6 +238,7 @@ Test(store_slab, rebalancing_after_workload_shift)
     struct store_stats st = stats_of(s);
     cr_assert_geq(st.slabs_moved, 6);
     cr_assert_gt(st.slab_reassign_evictions, 0);
+    cr_assert(item_contiguous(held));
     cr_assert_eq(memcmp(item_value(held), small, 100), 0,
         "a held item outlives the page move");
     item_unref(s, held);
@@ -215,10 +251,12 @@ Test(store_slab, evicting_moves_are_paced)
     char k[32];
 
     fill_small(s);
-    /* Give the large class its first page (it was starved)... */
-    cr_assert_eq(put(s, "large", large, 0, T0), STORE_ENOMEM);
+    store_maintain(s, T0, 1000);    /* the pressure window starts */
+    /* The large class takes its first page within the request... */
+    cr_assert_eq(put(s, "large", large, 0, T0), STORE_OK);
     store_maintain(s, T0, 1000);
     cr_assert_eq(stats_of(s).slabs_moved, 1);
+    cr_assert_eq(stats_of(s).slabs_stolen, 1);
     /* ...then it only evicts: more pages come once per second. */
     for (int r = 0; r < 10; r++) {
         for (int i = 0; i < 20; i++) {
@@ -228,14 +266,16 @@ Test(store_slab, evicting_moves_are_paced)
         store_maintain(s, T0, 1000);
     }
     cr_assert_eq(stats_of(s).slabs_moved, 1, "same second, no new move");
-    store_maintain(s, T0 + 1, 1000);
+    for (int i = 0; i < 20 && stats_of(s).slabs_moved < 2; i++) {
+        store_maintain(s, T0 + 1, 1000);  /* a page is 6898 items */
+    }
     cr_assert_eq(stats_of(s).slabs_moved, 2);
     store_destroy(s);
 }
 
 Test(store_slab, free_page_moves_without_eviction)
 {
-    struct store *s = mkstore((size_t)256 << 10, (size_t)64 << 10);
+    struct store *s = mkstore((size_t)4 << 20, (size_t)64 << 10);
     char k[32];
     int n = fill_small(s);
 
@@ -243,8 +283,6 @@ Test(store_slab, free_page_moves_without_eviction)
         snprintf(k, sizeof(k), "small-%09d", i);
         store_delete(s, S(k), 0, T0);
     }
-    cr_assert_eq(put(s, "large", large, 0, T0), STORE_ENOMEM);
-    store_maintain(s, T0, 1000);
     cr_assert_eq(put(s, "large", large, 0, T0), STORE_OK);
     cr_assert_eq(stats_of(s).slab_reassign_evictions, 0,
         "an empty page moves without evicting anything");
@@ -253,7 +291,7 @@ Test(store_slab, free_page_moves_without_eviction)
 
 Test(store_slab, page_move_rescues_items_into_free_chunks)
 {
-    struct store *s = mkstore((size_t)256 << 10, (size_t)64 << 10);
+    struct store *s = mkstore((size_t)4 << 20, (size_t)64 << 10);
     char k[32];
     int kept = 0;
     int n = fill_small(s);
@@ -267,11 +305,8 @@ Test(store_slab, page_move_rescues_items_into_free_chunks)
             kept += has(s, k, small, T0);
         }
     }
-    cr_assert_eq(put(s, "large", large, 0, T0), STORE_ENOMEM);
-    for (int r = 0; r < 4; r++) {
-        store_maintain(s, T0 + r, 100000);
-    }
-    cr_assert_eq(put(s, "large", large, 0, T0), STORE_OK);
+    cr_assert_eq(put(s, "large", large, 0, T0), STORE_OK,
+        "a page emptied within the request");
     struct store_stats st = stats_of(s);
     cr_assert_gt(st.slab_reassign_rescues, 0);
     cr_assert_eq(st.slab_reassign_evictions, 0, "nothing lost");
@@ -315,5 +350,121 @@ Test(store_slab, hash_grows_incrementally)
     cr_assert_geq(st.hash_power_level, 14);
     cr_assert_not(st.hash_is_expanding);
     cr_assert_eq(st.curr_items, 20000);
+    store_destroy(s);
+}
+
+/* A value of `len` bytes that differs at every offset (for chain tests). */
+static char *
+pattern(size_t len, unsigned seed)
+{
+    char *v = malloc(len + 1);
+
+    for (size_t i = 0; i < len; i++) {
+        v[i] = (char)('a' + (i * 7 + seed + i / 4096) % 26);
+    }
+    v[len] = '\0';
+    return v;
+}
+
+Test(store_slab, large_items_are_chained)
+{
+    struct store *s = mkstore((size_t)16 << 20, (size_t)4 << 20);
+    size_t len = ((size_t)3 << 20) + 12345;
+    char *v = pattern(len, 1);
+    struct item *it;
+    struct item_segs segs;
+    struct str seg;
+    size_t total = 0;
+    unsigned n = 0;
+
+    cr_assert_eq(put(s, "big", v, 0, T0), STORE_OK);
+    cr_assert_eq(store_get(s, S("big"), T0, &it), STORE_OK);
+    cr_assert_not(item_contiguous(it));
+    item_segs_begin(it, &segs);
+    while (item_segs_next(&segs, &seg)) {
+        cr_assert_eq(memcmp(seg.ptr, v + total, seg.len), 0);
+        total += seg.len;
+        n++;
+    }
+    cr_assert_eq(total, len);
+    cr_assert_geq(n, 7, "512 KiB chunks");
+    item_unref(s, it);
+    /* Append the item to itself, as a client may. */
+    cr_assert_eq(put_mode(s, STORE_APPEND, "big", v, 0, T0), STORE_TOO_LARGE);
+    v[len / 2] = '\0';
+    cr_assert_eq(put(s, "half", v, 0, T0), STORE_OK);
+    cr_assert_eq(store_get(s, S("half"), T0, &it), STORE_OK);
+    {
+        char *copy = malloc(len / 2);
+
+        item_value_read(it, 0, copy, len / 2);
+        item_unref(s, it);
+        cr_assert_eq(store_set(s, STORE_APPEND, S("half"), 0, 0,
+            (struct str){ copy, len / 2 }, 0, T0, NULL), STORE_OK);
+        cr_assert_eq(store_get(s, S("half"), T0, &it), STORE_OK);
+        cr_assert_eq(item_value_len(it), len / 2 * 2);
+        for (size_t h = 0; h < 2; h++) {
+            char *got = malloc(len / 2);
+
+            item_value_read(it, h * (len / 2), got, len / 2);
+            cr_assert_eq(memcmp(got, copy, len / 2), 0);
+            free(got);
+        }
+        item_unref(s, it);
+        free(copy);
+    }
+    free(v);
+    store_destroy(s);
+}
+
+Test(store_slab, every_size_fits_at_the_smallest_memory)
+{
+    struct store_config c;
+    struct store *s;
+    char k[32];
+    int i = 0;
+
+    store_config_init(&c);
+    c.item_size_max = (size_t)4 << 20;
+    c.mem_limit = store_min_memory(&c);
+    cr_assert_leq(c.mem_limit, (size_t)8 << 20);
+    c.mem_limit -= (size_t)1 << 20;
+    cr_assert_null(store_create(&c), "below the minimum: refused");
+    c.mem_limit += (size_t)1 << 20;
+    s = store_create(&c);
+    cr_assert_not_null(s);
+    /* Sizes x1.25 from 60 bytes to -I, twice over: every one is stored
+     * (evicting whatever it must, from any class) and reads back. */
+    for (int round = 0; round < 2; round++) {
+        for (double sz = 60; sz < (double)c.item_size_max - 300;
+            sz *= 1.25, i++) {
+            size_t len = (size_t)sz;
+            char *v = pattern(len, (unsigned)i);
+
+            snprintf(k, sizeof(k), "size-%d", i);
+            cr_assert_eq(put(s, k, v, 0, T0), STORE_OK, "%zu bytes", len);
+            cr_assert(has(s, k, v, T0), "%zu bytes read back", len);
+            free(v);
+        }
+    }
+    cr_assert_eq(stats_of(s).outofmemory, 0);
+    store_destroy(s);
+}
+
+Test(store_slab, a_chain_is_one_item_in_its_class)
+{
+    struct store *s = mkstore((size_t)8 << 20, (size_t)2 << 20);
+    char *v = pattern((size_t)1500 << 10, 3);
+    struct store_class_stats cs;
+
+    cr_assert_eq(put(s, "chain", v, 0, T0), STORE_OK);
+    cr_assert(store_class_stats(s, store_nclasses(s) - 1, &cs));
+    cr_assert_eq(cs.number, 1);
+    cr_assert_eq(cs.used_chunks, 3, "1.5 MB over 512 KiB chunks");
+    cr_assert_eq(store_delete(s, S("chain"), 0, T0), STORE_OK);
+    cr_assert(store_class_stats(s, store_nclasses(s) - 1, &cs));
+    cr_assert_eq(cs.number, 0);
+    cr_assert_eq(cs.used_chunks, 0);
+    free(v);
     store_destroy(s);
 }

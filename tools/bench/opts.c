@@ -28,6 +28,9 @@ enum {
     OPT_RUN_ID,
     OPT_WARMUP,
     OPT_META,
+    OPT_VALUE_MIX,
+    OPT_TTL,
+    OPT_SET_ON_MISS,
 };
 
 static const struct option long_opts[] = {
@@ -50,6 +53,9 @@ static const struct option long_opts[] = {
     { "max-outstanding", required_argument, NULL, OPT_MAX_OUT },
     { "verify", no_argument, NULL, OPT_VERIFY },
     { "meta", no_argument, NULL, OPT_META },
+    { "value-mix", required_argument, NULL, OPT_VALUE_MIX },
+    { "ttl", required_argument, NULL, OPT_TTL },
+    { "set-on-miss", no_argument, NULL, OPT_SET_ON_MISS },
     { "no-value-check", no_argument, NULL, OPT_NO_CHECK },
     { "json", no_argument, NULL, OPT_JSON },
     { "seed", required_argument, NULL, OPT_SEED },
@@ -98,6 +104,10 @@ opts_usage(FILE *f)
 "      --zipf THETA         zipfian with exponent THETA (0.99)\n"
 "      --key-size N         key length in bytes (16)\n"
 "      --value-size N       value length in bytes (32)\n"
+"      --value-mix SPEC     value sizes by key instead: PCT:MIN-MAX,...\n"
+"                           (e.g. 80:50-500,20:1024-102400; up to 4)\n"
+"      --ttl PCT:SECS       set PCT percent of the keys with expiry SECS\n"
+"      --set-on-miss        after a miss, set that key (a cache's client)\n"
 "      --ratio S:G          set:get mix (1:10)\n"
 "      --mget N             keys per get (1)\n"
 "  -p, --depth N            pipeline depth: requests in flight per\n"
@@ -184,6 +194,57 @@ parse_server(const char *s, struct bench_opts *o)
     return true;
 }
 
+/* --value-mix PCT:MIN-MAX[,...]: percentages adding up to 100. */
+static bool
+parse_mix(const char *s, struct bench_opts *o)
+{
+    uint32_t total = 0;
+
+    o->nmix = 0;
+    while (*s != '\0') {
+        struct value_range *r;
+        unsigned pct;
+        unsigned lo;
+        unsigned hi;
+        int n = 0;
+
+        if (o->nmix == SESSION_MAX_MIX
+            || sscanf(s, "%u:%u-%u%n", &pct, &lo, &hi, &n) != 3
+            || lo == 0 || hi < lo || hi > (1u << 30) || pct > 100) {
+            return false;
+        }
+        r = &o->mix[o->nmix++];
+        r->pct = pct;
+        r->min = lo;
+        r->max = hi;
+        total += pct;
+        s += n;
+        if (*s == ',') {
+            s++;
+        } else if (*s != '\0') {
+            return false;
+        }
+    }
+    return o->nmix > 0 && total == 100;
+}
+
+/* --ttl PCT:SECS */
+static bool
+parse_ttl(const char *s, struct bench_opts *o)
+{
+    unsigned pct;
+    unsigned secs;
+    int n = 0;
+
+    if (sscanf(s, "%u:%u%n", &pct, &secs, &n) != 2 || s[n] != '\0'
+        || pct > 100 || secs == 0) {
+        return false;
+    }
+    o->ttl_pct = pct;
+    o->ttl_secs = secs;
+    return true;
+}
+
 static bool
 parse_ratio(const char *s, struct bench_opts *o)
 {
@@ -250,6 +311,13 @@ apply(struct bench_opts *o, int c, const char *arg)
         return true;
     case OPT_META:
         o->meta = true;
+        return true;
+    case OPT_VALUE_MIX:
+        return parse_mix(arg, o);
+    case OPT_TTL:
+        return parse_ttl(arg, o);
+    case OPT_SET_ON_MISS:
+        o->set_on_miss = true;
         return true;
     case OPT_NO_CHECK:
         o->check_values = false;

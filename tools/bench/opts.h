@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "bench/keys.h"
+#include "bench/session.h"
 
 struct bench_opts {
     char host[256];
@@ -38,6 +39,11 @@ struct bench_opts {
     bool json;
     uint64_t seed;
     uint32_t run_id;
+    struct value_range mix[SESSION_MAX_MIX]; /* --value-mix (nmix > 0) */
+    unsigned nmix;
+    uint32_t ttl_pct;           /* --ttl PCT:SECS */
+    int64_t ttl_secs;
+    bool set_on_miss;           /* --set-on-miss */
 };
 
 enum opts_status {

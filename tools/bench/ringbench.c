@@ -448,6 +448,7 @@ setup_bench(struct bench *b)
 {
     struct bench_opts *o = &b->opts;
     char addr[128];
+    size_t vmax = o->value_len;
 
     if (net_addr_resolve(o->host, o->port, &b->addr) != NET_OK) {
         log_error("cannot resolve %s", o->host);
@@ -455,21 +456,30 @@ setup_bench(struct bench *b)
     }
     net_addr_format(&b->addr, addr, sizeof(addr));
     log_info("loading %s", addr);
-    values_init(&b->values, o->run_id, o->value_len);
+    for (unsigned i = 0; i < o->nmix; i++) {
+        /* With a mix, value_len is the largest value (buffers). */
+        vmax = o->mix[i].max > vmax ? o->mix[i].max : vmax;
+    }
+    values_init(&b->values, o->run_id, vmax);
     proto_limits_default(&b->cfg.limits);
-    if (o->value_len > b->cfg.limits.max_value) {
-        b->cfg.limits.max_value = (uint32_t)o->value_len;
+    if (vmax > b->cfg.limits.max_value) {
+        b->cfg.limits.max_value = (uint32_t)vmax;
     }
     b->cfg.values = &b->values;
     keys_init(&b->cfg.keys_proto, o->dist, o->nkeys, o->zipf_theta, 0);
     b->cfg.key_len = o->key_len;
-    b->cfg.value_len = o->value_len;
+    b->cfg.value_len = vmax;
     b->cfg.set_weight = o->set_weight;
     b->cfg.get_weight = o->get_weight;
     b->cfg.mget = o->mget;
     b->cfg.check_values = o->check_values;
     b->cfg.verify = o->verify;
     b->cfg.meta = o->meta;
+    memcpy(b->cfg.mix, o->mix, sizeof(o->mix));
+    b->cfg.nmix = o->nmix;
+    b->cfg.ttl_pct = o->ttl_pct;
+    b->cfg.ttl_secs = o->ttl_secs;
+    b->cfg.set_on_miss = o->set_on_miss;
     if (o->verify) {
         b->cfg.versions = xcalloc(o->nkeys, sizeof(uint32_t));
         /* Versions of an earlier run are not this run's versions. */

@@ -95,6 +95,53 @@ session_full(const struct session *s)
     return s->count == s->cap;
 }
 
+/* A 64-bit mixer (splitmix64's finalizer): per-key sizes and TTLs. */
+static uint64_t
+mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+size_t
+session_value_len(const struct session_cfg *cfg, uint64_t idx)
+{
+    uint64_t h = mix64(idx + 1);
+    uint32_t p = (uint32_t)(h % 100);
+    uint32_t acc = 0;
+
+    for (unsigned i = 0; i < cfg->nmix; i++) {
+        const struct value_range *r = &cfg->mix[i];
+
+        acc += r->pct;
+        if (p < acc || i + 1 == cfg->nmix) {
+            return r->min + (size_t)((h >> 32) % (r->max - r->min + 1));
+        }
+    }
+    return cfg->value_len;
+}
+
+/* Does key `idx` get the TTL? */
+static bool
+key_has_ttl(const struct session_cfg *cfg, uint64_t idx)
+{
+    return cfg->ttl_pct > 0
+        && mix64(idx ^ 0x5bd1e995ull) % 100 < cfg->ttl_pct;
+}
+
+/* set_on_miss: remember a missed key (dropped if the queue is full). */
+static void
+note_miss(struct session *s, uint64_t idx)
+{
+    if (s->cfg->set_on_miss
+        && s->nmiss < sizeof(s->miss) / sizeof(s->miss[0])) {
+        s->miss[s->nmiss++] = idx;
+    }
+}
+
 /* Draw a key; under verify, move it into this session's partition. */
 static uint64_t
 draw_key(struct session *s)
@@ -155,12 +202,12 @@ compose_get(struct session *s, struct buf *out, struct pending *pd,
 
 static bool
 compose_set(struct session *s, struct buf *out, struct pending *pd,
-    size_t slot)
+    size_t slot, uint64_t idx)
 {
     const struct session_cfg *cfg = s->cfg;
-    uint64_t idx = draw_key(s);
     struct proto_req req;
     uint32_t ver;
+    size_t len = session_value_len(cfg, idx);
 
     if (cfg->verify) {
         ver = cfg->versions[idx] == 0 ? cfg->version_base + 1
@@ -176,11 +223,14 @@ compose_set(struct session *s, struct buf *out, struct pending *pd,
     pd->nkeys = 1;
     s->q_keys[slot] = idx;
     s->q_vers[slot] = ver;
-    values_format(cfg->values, s->scratch, cfg->value_len, idx, ver);
+    values_format(cfg->values, s->scratch, len, idx, ver);
     memset(&req, 0, sizeof(req));
     req.cmd = cfg->meta ? PROTO_CMD_MS : PROTO_CMD_SET;
     req.key = key_at(s, 0, idx);
-    req.data = (struct str){ s->scratch, cfg->value_len };
+    req.data = (struct str){ s->scratch, len };
+    if (key_has_ttl(cfg, idx)) {
+        req.exptime = cfg->ttl_secs;
+    }
     return proto_compose_req(out, &req);
 }
 
@@ -199,8 +249,10 @@ session_send(struct session *s, struct buf *out, uint64_t t0)
     pd = &s->q[at];
     memset(pd, 0, sizeof(*pd));
     pd->t0 = t0;
-    if (rng_below(&s->rng, total) < s->cfg->set_weight) {
-        ok = compose_set(s, out, pd, at * s->cfg->mget);
+    if (s->nmiss > 0) {
+        ok = compose_set(s, out, pd, at * s->cfg->mget, s->miss[--s->nmiss]);
+    } else if (rng_below(&s->rng, total) < s->cfg->set_weight) {
+        ok = compose_set(s, out, pd, at * s->cfg->mget, draw_key(s));
     } else {
         ok = compose_get(s, out, pd, at * s->cfg->mget);
     }
@@ -245,14 +297,15 @@ static void
 check_hit(struct session *s, size_t slot, struct str data)
 {
     uint32_t ver;
+    size_t want = session_value_len(s->cfg, s->q_keys[slot]);
 
     count(s, &s->stats.hits);
     if (!s->cfg->check_values) {
-        if (data.len != s->cfg->value_len) {
+        if (data.len != want) {
             count(s, &s->stats.bad_values);
         }
     } else if (values_check(s->cfg->values, data.ptr, data.len,
-            s->cfg->value_len, s->q_keys[slot], &ver) != VALUES_OK) {
+            want, s->q_keys[slot], &ver) != VALUES_OK) {
         count(s, &s->stats.bad_values);
     } else if (s->cfg->verify && s->q_vers[slot] != 0
         && ver != s->q_vers[slot]) {
@@ -272,6 +325,7 @@ on_value(struct session *s, struct pending *pd, const struct proto_rsp *r)
         return SESSION_FATAL;
     }
     while (pd->done < pd->nkeys && s->q_keys[slot + pd->done] != idx) {
+        note_miss(s, s->q_keys[slot + pd->done]);
         pd->done++;
     }
     if (pd->done == pd->nkeys || r->key.len != s->cfg->key_len) {
@@ -298,6 +352,7 @@ on_meta_reply(struct session *s, struct pending *pd,
         if (pd->op != SESSION_GET) {
             return SESSION_FATAL;
         }
+        note_miss(s, s->q_keys[s->head * s->cfg->mget]);
         break;
     case PROTO_RSP_HD:
         if (pd->op != SESSION_SET) {
@@ -346,6 +401,9 @@ on_reply(struct session *s, const struct proto_rsp *r, uint64_t now)
     case PROTO_RSP_END:
         if (pd->op != SESSION_GET || s->cfg->meta) {
             return SESSION_FATAL;
+        }
+        for (; pd->done < pd->nkeys; pd->done++) {
+            note_miss(s, s->q_keys[s->head * s->cfg->mget + pd->done]);
         }
         break;
     case PROTO_RSP_STORED:

@@ -24,6 +24,15 @@
 
 /* What every connection of a run shares (read-only while running, except
  * `versions`, whose entries each belong to one connection). */
+/* One range of a value-size mix: `pct` percent of keys have values of
+ * min..max bytes (a key's size is fixed: a hash of its index). */
+#define SESSION_MAX_MIX 4
+struct value_range {
+    uint32_t pct;
+    uint32_t min;
+    uint32_t max;
+};
+
 struct session_cfg {
     struct proto_limits limits; /* for parsing replies */
     struct keys keys_proto;     /* key distribution (copied per session) */
@@ -38,7 +47,16 @@ struct session_cfg {
     bool meta;                  /* mg/ms instead of get/set (mget 1) */
     uint32_t *versions;         /* verify only: last version set per key */
     uint32_t version_base;      /* verify only: first version is base + 1 */
+    struct value_range mix[SESSION_MAX_MIX]; /* nmix > 0: value sizes by
+                                 * key instead of value_len (the largest) */
+    unsigned nmix;
+    uint32_t ttl_pct;           /* this percent of keys is set with ... */
+    int64_t ttl_secs;           /* ... this expiry (the others never) */
+    bool set_on_miss;           /* a miss is followed by a set of its key */
 };
+
+/* The value length of key `idx` under `cfg`. */
+size_t session_value_len(const struct session_cfg *cfg, uint64_t idx);
 
 /* Counters of one session; summed across sessions for the report. */
 struct session_stats {
@@ -95,6 +113,8 @@ struct session {
     size_t cap;
     size_t head;
     size_t count;
+    uint64_t miss[16];      /* set_on_miss: keys to set next */
+    unsigned nmiss;
     char *scratch;          /* one value, for composing sets */
     char *key_text;         /* mget keys' text, for composing */
     struct str *key_views;  /* views of key_text */
