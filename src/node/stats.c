@@ -488,17 +488,6 @@ static const char *const state_names[] = {
     [SESSION_CLOSING] = "conn_closing",
 };
 
-/* "tcp:1.2.3.4:5", "tcp6:[::1]:5" or "unix:/path", as memcached. */
-static void
-addr_name(const char *addr, char *dst, size_t n)
-{
-    if (addr[0] == '/') {
-        snprintf(dst, n, "unix:%s", addr);
-    } else {
-        snprintf(dst, n, "%s:%s", addr[0] == '[' ? "tcp6" : "tcp", addr);
-    }
-}
-
 static void
 conns_stats(struct node *n, uint32_t now, struct buf *b)
 {
@@ -512,7 +501,7 @@ conns_stats(struct node *n, uint32_t now, struct buf *b)
     for (i = 0; i < net_server_listener_count(n->srv); i++) {
         fd = net_server_listener_fd(n->srv, i);
         net_server_listener_name(n->srv, i, listen, sizeof(listen));
-        addr_name(listen, name, sizeof(name));
+        proto_conn_addr_name(listen, name, sizeof(name));
         buf_printf(b, "STAT %d:addr %s\r\n", fd, name);
         buf_printf(b, "STAT %d:state conn_listening\r\n", fd);
         buf_printf(b, "STAT %d:secs_since_last_cmd 0\r\n", fd);
@@ -529,12 +518,12 @@ conns_stats(struct node *n, uint32_t now, struct buf *b)
                     listen, sizeof(listen));
             }
             if (listen[0] == '/') {
-                addr_name(listen, name, sizeof(name));
+                proto_conn_addr_name(listen, name, sizeof(name));
             } else {
-                addr_name(s->peer, name, sizeof(name));
+                proto_conn_addr_name(s->peer, name, sizeof(name));
             }
             buf_printf(b, "STAT %d:addr %s\r\n", s->fd, name);
-            addr_name(listen, name, sizeof(name));
+            proto_conn_addr_name(listen, name, sizeof(name));
             buf_printf(b, "STAT %d:listen_addr %s\r\n", s->fd, name);
             buf_printf(b, "STAT %d:state %s\r\n", s->fd, state_names[st]);
             buf_printf(b, "STAT %d:secs_since_last_cmd %u\r\n", s->fd,

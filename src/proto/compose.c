@@ -6,6 +6,7 @@
  */
 #include "proto/proto.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "proto/table.h"
@@ -204,6 +205,16 @@ proto_compose_stat_u64(struct buf *b, struct str name, uint64_t value)
     return keep_or_undo(b, mark, buf_append(b, "STAT", 4) &&
         append_word(b, name) && append_u64(b, true, value) &&
         append_crlf(b));
+}
+
+void
+proto_conn_addr_name(const char *addr, char *dst, size_t n)
+{
+    if (addr[0] == '/') {
+        snprintf(dst, n, "unix:%s", addr);
+    } else {
+        snprintf(dst, n, "%s:%s", addr[0] == '[' ? "tcp6" : "tcp", addr);
+    }
 }
 
 static bool

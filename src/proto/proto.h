@@ -502,6 +502,10 @@ bool proto_compose_version(struct buf *b, struct str version);
 /* "STAT <name> <value>\r\n" */
 bool proto_compose_stat(struct buf *b, struct str name, struct str value);
 bool proto_compose_stat_u64(struct buf *b, struct str name, uint64_t value);
+/* memcached's name of an address in "stats conns" ("tcp:1.2.3.4:5",
+ * "tcp6:[::1]:5", "unix:/path") from net_addr_format()'s text `addr`,
+ * into dst[n] (truncated, always terminated when n > 0). */
+void proto_conn_addr_name(const char *addr, char *dst, size_t n);
 /* "CLIENT_ERROR <text>\r\n" or "SERVER_ERROR <text>\r\n" (type says which;
  * PROTO_RSP_ERROR gives "ERROR<text>\r\n", text verbatim). */
 bool proto_compose_error(struct buf *b, enum proto_rsp_type type,

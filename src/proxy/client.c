@@ -618,6 +618,7 @@ client_close(struct net_conn *c, enum net_close_why why)
 
     (void)why;
     detach_all(cl);
+    pthread_mutex_lock(&w->clients_mu);
     if (cl->prev != NULL) {
         cl->prev->next = cl->next;
     } else {
@@ -626,6 +627,7 @@ client_close(struct net_conn *c, enum net_close_why why)
     if (cl->next != NULL) {
         cl->next->prev = cl->prev;
     }
+    pthread_mutex_unlock(&w->clients_mu);
     CTR_ADD(&w->st.curr_conns, -1);
     free(cl);
 }
@@ -658,11 +660,13 @@ client_open(struct net_conn *c, void *arg)
     cl->w = w;
     cl->conn = c;
     cl->id = w->next_client_id++;
+    pthread_mutex_lock(&w->clients_mu);
     cl->next = w->clients;
     if (w->clients != NULL) {
         w->clients->prev = cl;
     }
     w->clients = cl;
+    pthread_mutex_unlock(&w->clients_mu);
     net_conn_set_data(c, cl);
     memset(&o, 0, sizeof(o));
     o.out_high = w->ring->set.out_soft;

@@ -173,6 +173,7 @@ make_workers(struct proxy *p)
         p->workers[i].nodes = xcalloc(PROXY_MAX_SLOTS,
             sizeof(*p->workers[i].nodes));
         buf_init(&p->workers[i].scratch);
+        pthread_mutex_init(&p->workers[i].clients_mu, NULL);
     }
 }
 
@@ -212,6 +213,7 @@ proxy_fini(struct proxy *p)
         free(w->keys);
         free(w->owners);
         buf_fini(&w->scratch);
+        pthread_mutex_destroy(&w->clients_mu);
     }
     pring_unref(p->cur);
     free(p->workers);

@@ -357,6 +357,18 @@ struct wstats {
     uint64_t inflight;          /* client requests waiting for backends */
     uint64_t paused;            /* times a client was paused */
     uint64_t out_disconnects;   /* clients past client_output_limit hard */
+    /* What the nodes answered, under memcached's names (admin.c). */
+    uint64_t delete_hits;
+    uint64_t delete_misses;
+    uint64_t incr_hits;
+    uint64_t incr_misses;
+    uint64_t decr_hits;
+    uint64_t decr_misses;
+    uint64_t cas_hits;
+    uint64_t cas_misses;
+    uint64_t cas_badval;
+    uint64_t touch_hits;
+    uint64_t touch_misses;
 };
 
 enum client_state {
@@ -391,6 +403,8 @@ struct worker {
     struct pring *ring;         /* current routing table */
     struct wnode *nodes;        /* [PROXY_MAX_SLOTS] by pnode id */
     struct client *clients;
+    pthread_mutex_t clients_mu; /* guards the `clients` links: the worker
+                                 * writes, "stats conns" reads */
     struct wstats st;
     struct buf scratch;
     uint32_t next_client_id;
@@ -564,6 +578,10 @@ bool admin_stats(struct worker *w, struct str args, struct buf *out);
 /* A "ringproxy ..." line (without CRLF) into out; false: unknown or out
  * of memory (answer ERROR). */
 bool admin_command(struct worker *w, struct str line, struct buf *out);
+/* Count a node's reply of type t to a single-key `cmd` in w's stats
+ * (delete_hits, cas_badval, ...). Never allocates. */
+void admin_count_reply(struct worker *w, enum proto_cmd cmd,
+    enum proto_rsp_type t);
 
 /* ---- health.c: down nodes (main thread) ---------------------------------- */
 

@@ -323,8 +323,10 @@ reload_run(struct proxy *p)
     compare(p->cur, r, &rep);
     retire(p->cur, r);
     rejoin(r);
+    pthread_mutex_lock(&p->mu);     /* "stats settings" reads it */
     ring_config_fini(&p->cfg);
     p->cfg = c;
+    pthread_mutex_unlock(&p->mu);
     pring_publish(p, r);
     report(p, &rep);
 ready:

@@ -140,6 +140,7 @@ single_element(struct preq *r, const struct proto_rsp *rsp, struct str raw)
         (struct str){ r->opaque, r->opaque_len })) {
         return REPLY_FOREIGN;
     }
+    admin_count_reply(r->w, r->cmd, rsp->type);
     if (r->quiet && proxy_quiet_hides(r->cmd, rsp->type)) {
         return REPLY_END;
     }

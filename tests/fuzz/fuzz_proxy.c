@@ -263,6 +263,15 @@ admin_command(struct worker *w, struct str line, struct buf *out)
 }
 
 void
+admin_count_reply(struct worker *w, enum proto_cmd cmd,
+    enum proto_rsp_type t)
+{
+    (void)w;
+    (void)cmd;
+    (void)t;
+}
+
+void
 health_node_down(struct net_loop *l, void *arg)
 {
     (void)l;
@@ -331,6 +340,7 @@ worker_new(uint8_t mode)
     w->nodes = calloc(PROXY_MAX_SLOTS, sizeof(*w->nodes));
     CHECK(w->nodes != NULL);
     buf_init(&w->scratch);
+    pthread_mutex_init(&w->clients_mu, NULL);
     opts.miss_when_down = (mode & 1) != 0;
     pring.set.out_soft = (mode & 2) ? 2048 : 64 * 1024;
     pring.set.out_hard = (mode & 4) ? 8192 : 256 * 1024;
@@ -358,6 +368,7 @@ worker_free(struct worker *w)
     free(w->keys);
     free(w->owners);
     buf_fini(&w->scratch);
+    pthread_mutex_destroy(&w->clients_mu);
     free(w);
 }
 

@@ -26,6 +26,31 @@ META_IT = \
 TESTS += $(META_IT)
 EXTRA_DIST += $(META_IT) tools/examples/meta_lock.py
 
+# The client matrix: each client library's small program in
+# tests/integration/clients/ runs against ringcached and against ringproxy
+# over three nodes (clientlib.py drives them; tools/deps installs them);
+# and stats read as Prometheus' memcached_exporter reads them.
+CLIENTS_IT = \
+    tests/integration/test_clients_python.py \
+    tests/integration/test_clients_php.py \
+    tests/integration/test_clients_perl.py \
+    tests/integration/test_clients_java.py \
+    tests/integration/test_clients_go.py \
+    tests/integration/test_clients_ruby.py \
+    tests/integration/test_clients_libmemcached.py
+TESTS += $(CLIENTS_IT) tests/integration/test_exporter_parse.py
+EXTRA_DIST += $(CLIENTS_IT) tests/integration/clientlib.py \
+    tests/integration/test_exporter_parse.py \
+    tests/integration/clients/checklib.py \
+    tests/integration/clients/pymemcache_check.py \
+    tests/integration/clients/pylibmc_check.py \
+    tests/integration/clients/php_check.php \
+    tests/integration/clients/perl_check.pl \
+    tests/integration/clients/SpyCheck.java \
+    tests/integration/clients/gomemcache_check.go \
+    tests/integration/clients/dalli_check.rb \
+    tests/integration/clients/libmemcached_check.py
+
 # memcached 1.6.18 compatibility of ringcached (issue 13): key echoes,
 # stats groups, lru_crawler metadump, protocol detection, memcached's
 # flags and Debian's memcached.conf.

@@ -180,28 +180,72 @@ class ProxyCommands(ph.ClusterCase):
             self.assertTrue(c.is_closed())
 
     def test_stats(self):
+        before = self.cl.stats()
         with self.conn() as c:
             c.call("set st 0 0 1\r\nx\r\n")
             c.send("get st nope\r\n")
             c.read_until_end()
+            c.send("delete st\r\ndelete st\r\nincr nope 1\r\n"
+                   "touch nope 0\r\n")
+            for _ in range(4):
+                c.readline()
         st = self.cl.stats()
         for k in ("pid", "uptime", "version", "curr_connections",
                   "total_connections", "cmd_get", "cmd_set", "get_hits",
                   "get_misses", "bytes_read", "bytes_written", "threads",
-                  "reloads", "ring_mode"):
+                  "cas_hits", "cas_misses", "cas_badval", "max_connections",
+                  "proxy_backend_total", "reloads", "ring_mode"):
             self.assertIn(k, st)
+        # memcached's names only: a colon breaks memcached's stats readers.
+        self.assertEqual([k for k in st if ":" in k], [])
         self.assertGreaterEqual(int(st["get_hits"]), 1)
         self.assertGreaterEqual(int(st["get_misses"]), 1)
+        for k in ("delete_hits", "delete_misses", "incr_misses",
+                  "touch_misses"):
+            # Other tests share the cluster: count what this one did.
+            self.assertEqual(int(st[k]) - int(before[k]), 1, k)
         self.assertEqual(st["threads"], "2")
+        self.assertEqual(st["proxy_backend_total"], "3")
+        self.assertEqual(st["proxy_backend_failed"], "0")
+        nodes = self.cl.stats("nodes")
         for name in self.cl.names:
-            for f in ("requests", "errors", "timeouts", "latency_p50_us",
-                      "latency_p99_us"):
-                self.assertIn("node:%s:%s" % (name, f), st)
-            self.assertEqual(st["node:%s:state" % name], "up")
+            for f in ("addr", "weight", "requests", "errors", "timeouts",
+                      "latency_p50_us", "latency_p99_us"):
+                self.assertIn("%s:%s" % (name, f), nodes)
+            self.assertEqual(nodes["%s:state" % name], "up")
+        self.assertGreater(sum(int(nodes["%s:requests" % n])
+                               for n in self.cl.names), 0)
         ring = self.cl.stats("ring")
         self.assertEqual(ring["nodes"], "3")
         share = sum(float(ring["%s:share" % n]) for n in self.cl.names)
         self.assertAlmostEqual(share, 1.0, places=4)
+
+    def test_stats_groups(self):
+        st = self.cl.stats("settings")
+        self.assertEqual(st["tcpport"], str(self.cl.port))
+        self.assertEqual(st["num_threads"], "2")
+        for k in ("maxconns", "item_size_max", "idle_timeout",
+                  "tcp_backlog", "request_timeout_ms", "failure_policy"):
+            self.assertRegex(st[k], r"^[0-9a-z-]+$", k)
+        with self.conn() as c, self.conn() as idle:
+            idle.call("version\r\n")
+            c.send("stats conns\r\n")
+            lines = c.read_until_end().decode().splitlines()
+            # Every line "STAT <fd>:<field> <value>", as memcached.
+            for line in lines[:-1]:
+                self.assertRegex(line, r"^STAT \d+:[a-z_]+ \S+$")
+            addrs = [l.split()[2] for l in lines if ":addr " in l]
+            self.assertIn("tcp:127.0.0.1:%d" % self.cl.port, addrs)
+            self.assertGreaterEqual(len(addrs), 3)   # listener + 2 clients
+            self.assertIn("conn_listening", "\n".join(lines))
+            self.assertIn("conn_parse_cmd", "\n".join(lines))
+            # The proxy stores nothing itself: empty lists, as a memcached
+            # with no items, and the size histogram off (its default).
+            self.assertEqual(c.call("stats items\r\n"), b"END\r\n")
+            self.assertEqual(c.call("stats slabs\r\n"), b"END\r\n")
+            c.send("stats sizes\r\n")
+            self.assertEqual(c.read_until_end(),
+                             b"STAT sizes_status disabled\r\nEND\r\n")
 
     def test_stats_reset(self):
         with self.conn() as c:
@@ -213,9 +257,10 @@ class ProxyCommands(ph.ClusterCase):
         st = self.cl.wait_stat("cmd_get", lambda v: int(v) == 0)
         self.assertEqual(st, "0")
         st = self.cl.stats()
-        self.assertEqual(sum(int(st["node:%s:requests" % n])
-                             for n in self.cl.names), 0)
         self.assertGreaterEqual(int(st["curr_connections"]), 1)
+        nodes = self.cl.stats("nodes")
+        self.assertEqual(sum(int(nodes["%s:requests" % n])
+                             for n in self.cl.names), 0)
 
     def test_ringproxy_commands(self):
         with self.conn() as c:
@@ -364,8 +409,8 @@ class SeveralBackendConnections(unittest.TestCase):
             finally:
                 for c in conns:
                     c.close()
-            st = cl.stats()
-            self.assertGreater(sum(int(st["node:%s:connects" % n])
+            st = cl.stats("nodes")
+            self.assertGreater(sum(int(st["%s:connects" % n])
                                    for n in cl.names), 3)
 
 

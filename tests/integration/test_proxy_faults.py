@@ -39,13 +39,13 @@ class Faults(unittest.TestCase):
                 load.mark(1)
                 port = cl.nodes[1].port
                 cl.nodes[1].stop(signal.SIGKILL)
-                cl.wait_stat("node:n1:state", lambda v: v == "down")
+                cl.wait_stat("n1:state", lambda v: v == "down", args="nodes")
                 time.sleep(0.3)
                 load.mark(2)
                 time.sleep(1.0)
                 load.mark(3)
                 cl.nodes[1] = cl.start_node(port)
-                cl.wait_stat("node:n1:state", lambda v: v == "up")
+                cl.wait_stat("n1:state", lambda v: v == "up", args="nodes")
                 time.sleep(0.2)
                 load.mark(4)
                 time.sleep(1.0)
@@ -60,8 +60,9 @@ class Faults(unittest.TestCase):
                 self.assertEqual(e, b"SERVER_ERROR backend n1 is down\r\n")
             self.assertEqual(self.victim_errors(owner, errors, "n1", 4), [])
             self.assertLess(load.slowest, 1.5)
-            st = cl.stats()
-            self.assertEqual(st["node:n1:downs"], "1")
+            st = cl.stats("nodes")
+            self.assertEqual(st["n1:downs"], "1")
+            self.assertEqual(cl.stats()["proxy_backend_marked_bad"], "1")
             self.assertTrue(all(ok[k] > 0 for k in KEYS))
 
     def test_sigstop_node_times_out_and_stays_bounded(self):
@@ -74,7 +75,7 @@ class Faults(unittest.TestCase):
                 rss0 = ph.rss_kb(cl.proxy.proc.pid)
                 load.mark(1)
                 victim.signal(signal.SIGSTOP)
-                cl.wait_stat("node:n2:state", lambda v: v == "down")
+                cl.wait_stat("n2:state", lambda v: v == "down", args="nodes")
                 inflight = []
                 for _ in range(10):
                     inflight.append(int(cl.stats()[
@@ -83,7 +84,7 @@ class Faults(unittest.TestCase):
                 rss1 = ph.rss_kb(cl.proxy.proc.pid)
                 load.mark(2)
                 victim.signal(signal.SIGCONT)
-                cl.wait_stat("node:n2:state", lambda v: v == "up")
+                cl.wait_stat("n2:state", lambda v: v == "up", args="nodes")
                 time.sleep(0.2)
                 load.mark(3)
                 time.sleep(0.8)
@@ -103,8 +104,8 @@ class Faults(unittest.TestCase):
             # so RSS there grows with what was allocated, not kept.
             if "ASAN_OPTIONS" not in os.environ:
                 self.assertLess(rss1 - rss0, 20000)
-            st = cl.stats()
-            self.assertGreater(int(st["node:n2:timeouts"]), 0)
+            st = cl.stats("nodes")
+            self.assertGreater(int(st["n2:timeouts"]), 0)
 
     def fake_node(self, mode, why):
         with ph.Cluster(2, fakes=(mode,), conf_extra=FAST) as cl:
@@ -112,7 +113,7 @@ class Faults(unittest.TestCase):
             self.assertIn("n2", owner.values())
             load = ph.Load(cl.port, KEYS, nthreads=4, seconds=30)
             try:
-                cl.wait_stat("node:n2:state", lambda v: v == "down")
+                cl.wait_stat("n2:state", lambda v: v == "down", args="nodes")
                 time.sleep(1.0)
             finally:
                 load.stop()
@@ -124,11 +125,12 @@ class Faults(unittest.TestCase):
             self.assertIn(b"SERVER_ERROR backend n2 is down\r\n", seen)
             self.assertTrue(all(ok[k] == 0 for k in KEYS
                                 if owner[k] == "n2"))
-            return cl.stats()
+            self.assertEqual(cl.stats()["proxy_backend_failed"], "1")
+            return cl.stats("nodes")
 
     def test_node_accepts_and_never_answers(self):
         st = self.fake_node("blackhole", b"timed out")
-        self.assertGreater(int(st["node:n2:timeouts"]), 0)
+        self.assertGreater(int(st["n2:timeouts"]), 0)
 
     def test_node_answers_garbage(self):
         self.fake_node("garbage", b"sent an invalid reply")
@@ -227,10 +229,10 @@ class Faults(unittest.TestCase):
                         line = c.readline()
                     self.assertTrue(line == b"END\r\n" or line.startswith(
                         b"SERVER_ERROR backend n1 "), line)
-                    if cl.stats()["node:n1:state"] == "down":
+                    if cl.stats("nodes")["n1:state"] == "down":
                         break
                     time.sleep(0.05)
-                self.assertEqual(cl.stats()["node:n1:state"], "down")
+                self.assertEqual(cl.stats("nodes")["n1:state"], "down")
                 c.send("get %s\r\n" % " ".join(KEYS))
                 got = [l.split()[1] for l in
                        c.read_until_end().decode().split("\r\n")

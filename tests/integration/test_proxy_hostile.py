@@ -66,13 +66,14 @@ def read_reply(c):
 
 def node_states(cl):
     """name -> (state, downs) for every node of the proxy."""
-    st = cl.stats()
-    return {n: (st.get("node:%s:state" % n), st.get("node:%s:downs" % n))
+    st = cl.stats("nodes")
+    return {n: (st.get("%s:state" % n), st.get("%s:downs" % n))
             for n in cl.names}
 
 
 def protocol_errors(cl, name):
-    return int(cl.stats().get("node:%s:backend_protocol_errors" % name, -1))
+    return int(cl.stats("nodes").get("%s:backend_protocol_errors" % name,
+                                 -1))
 
 
 class IsolationCases:
@@ -271,7 +272,7 @@ class StockMemcachedLines(unittest.TestCase):
                 self.assertEqual((len(values), end), (2000, b"END\r\n"))
             self.assertEqual(set(node_states(cl).values()), {("up", "0")})
             for n in cl.names:
-                self.assertEqual(cl.stats()["node:%s:errors" % n], "0")
+                self.assertEqual(cl.stats("nodes")["%s:errors" % n], "0")
 
     def test_get_with_many_leading_spaces(self):
         with ph.Cluster(2) as cl:
@@ -294,7 +295,7 @@ class StockMemcachedLines(unittest.TestCase):
                                                    for _, v in values))
             self.assertEqual(set(node_states(cl).values()), {("up", "0")})
             for n in cl.names:
-                self.assertEqual(cl.stats()["node:%s:errors" % n], "0")
+                self.assertEqual(cl.stats("nodes")["%s:errors" % n], "0")
 
 
 class FakeBackends(unittest.TestCase):
@@ -395,7 +396,7 @@ class FakeBackends(unittest.TestCase):
                 self.assertEqual(values, [])
                 self.assertTrue(end.startswith(b"SERVER_ERROR "), end)
                 self.assertLess(time.monotonic() - t0, 5)
-                self.assertEqual(cl.stats()["node:n0:timeouts"], "1")
+                self.assertEqual(cl.stats("nodes")["n0:timeouts"], "1")
         finally:
             back.close()
 

@@ -115,9 +115,9 @@ def start_proxy(tmp, nodes, extra=""):
                            "1", "-l", "127.0.0.1:{port}"])
 
 
-def stats(port):
+def stats(port, group=""):
     with harness.Conn(port) as c:
-        c.send("stats\r\n")
+        c.send("stats%s\r\n" % (" " + group if group else ""))
         out = c.read_until_end().decode()
     return dict(l.split(" ", 2)[1:] for l in out.splitlines()
                 if l.startswith("STAT "))
@@ -219,11 +219,11 @@ class FakeBackend(unittest.TestCase):
             v.stop()
         self.assertEqual(v.bad, [])
         self.assertGreater(v.good, 0)
-        st = stats(self.proxy.port)
-        self.assertGreater(int(st["node:evil:backend_protocol_errors"]), 0)
+        st = stats(self.proxy.port, "nodes")
+        self.assertGreater(int(st["evil:backend_protocol_errors"]), 0)
         # Echoes a client chose never count: the node stays up.
-        self.assertEqual(st["node:evil:state"], "up")
-        self.assertEqual(st["node:evil:downs"], "0")
+        self.assertEqual(st["evil:state"], "up")
+        self.assertEqual(st["evil:downs"], "0")
         with harness.Conn(self.proxy.port) as c:
             self.assertEqual(c.call(b"mg %s b k v\r\n" % b64(key)),
                              b"SERVER_ERROR backend evil echoed a key or "
@@ -254,8 +254,8 @@ class FakeBackend(unittest.TestCase):
                         b"mg sizelie s v\r\n"):
                 self.assertTrue(c.call(req).startswith(
                     b"SERVER_ERROR backend evil "), req)
-        st = stats(self.proxy.port)
-        self.assertGreater(int(st["node:evil:backend_protocol_errors"]), 3)
+        st = stats(self.proxy.port, "nodes")
+        self.assertGreater(int(st["evil:backend_protocol_errors"]), 3)
 
 
 class RealNodes(unittest.TestCase):
@@ -276,9 +276,9 @@ class RealNodes(unittest.TestCase):
                 v.stop()
             self.assertEqual(v.bad, [])
             self.assertGreater(v.good, 0)
-            st = cl.stats()
-            self.assertEqual(st["node:n0:state"], "up")
-            self.assertEqual(st["node:n0:downs"], "0")
+            st = cl.stats("nodes")
+            self.assertEqual(st["n0:state"], "up")
+            self.assertEqual(st["n0:downs"], "0")
 
     def test_memcached(self):
         self.attack_kind("memcached")
@@ -311,10 +311,10 @@ class Recomposed(ph.ClusterCase):
                 got = [l.split()[1] for l in out.split(b"\r\n")
                        if l.startswith(b"VALUE")]
                 self.assertEqual(got, keys[:20], cmd)
-        st = self.cl.stats()
+        st = self.cl.stats("nodes")
         for i in range(3):
-            self.assertEqual(st["node:n%d:state" % i], "up")
-            self.assertEqual(st["node:n%d:errors" % i], "0")
+            self.assertEqual(st["n%d:state" % i], "up")
+            self.assertEqual(st["n%d:errors" % i], "0")
 
     def test_repeated_keys_as_memcached(self):
         node = self.cl.nodes[0].port

@@ -160,9 +160,9 @@ class Descriptors(unittest.TestCase):
                 deadline = time.monotonic() + 10
                 state = None
                 while time.monotonic() < deadline and state != "up":
-                    c.send("stats\r\n")
+                    c.send("stats nodes\r\n")
                     for line in c.read_until_end().decode().splitlines():
-                        if line.startswith("STAT node:n1:state "):
+                        if line.startswith("STAT n1:state "):
                             state = line.split()[2]
                     time.sleep(0.05)
                 self.assertEqual(state, "up", cl.proxy.output()[-2000:])

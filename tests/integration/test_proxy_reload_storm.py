@@ -281,9 +281,9 @@ class ReloadStorm(unittest.TestCase):
                     cl.write_conf(cl.conf_text(names=names, ports=ports))
                     cl.reload()
                     wait_reloads(cl, 2 * i + 2)
-            st = cl.stats()
-            self.assertEqual(st["node:n2:requests"], "30")
-            self.assertEqual(st["node:n2:state"], "up")
+            st = cl.stats("nodes")
+            self.assertEqual(st["n2:requests"], "30")
+            self.assertEqual(st["n2:state"], "up")
 
     def test_remove_node_while_probe_in_flight(self):
         # failure_limit 1 and a blackhole: one get times out, the node is
@@ -297,7 +297,8 @@ class ReloadStorm(unittest.TestCase):
             with harness.Conn(cl.port) as c:
                 self.assertTrue(c.call("get %s\r\n" % bh).startswith(
                     b"SERVER_ERROR"))
-                cl.wait_stat("node:n2:state", lambda v: v == "down")
+                cl.wait_stat("n2:state", lambda v: v == "down",
+                             args="nodes")
                 # Probe accepted by the blackhole, now waiting.
                 deadline = time.monotonic() + 5
                 while len(cl.fakes[0].conns) < 2 and \

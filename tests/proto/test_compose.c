@@ -77,6 +77,20 @@ Test(proto_compose, lines_into_a_buf)
     cr_assert_not(proto_compose_error(&b, PROTO_RSP_END, S("x")));
 }
 
+Test(proto_compose, conn_addr_names_as_memcached)
+{
+    char d[32];
+
+    proto_conn_addr_name("127.0.0.1:11211", d, sizeof(d));
+    cr_assert_str_eq(d, "tcp:127.0.0.1:11211");
+    proto_conn_addr_name("[::1]:5", d, sizeof(d));
+    cr_assert_str_eq(d, "tcp6:[::1]:5");
+    proto_conn_addr_name("/run/mc.sock", d, sizeof(d));
+    cr_assert_str_eq(d, "unix:/run/mc.sock");
+    proto_conn_addr_name("/a/very/long/path/that/does/not/fit", d, 8);
+    cr_assert_str_eq(d, "unix:/a");
+}
+
 /* Compose `r` as a request, check the bytes, and parse them back. */
 static void
 req_round_trip(const struct proto_req *r, const char *want)
