@@ -312,6 +312,44 @@ on_element(struct bconn *b, const struct proto_rsp *rsp, struct str raw)
     }
 }
 
+/*
+ * A key listing's reply is lines (reply_dump_line() checks their shape):
+ * one whole line, at most PROXY_DUMP_LINE_MAX bytes, as an element.
+ * PROTO_AGAIN while the line is incomplete; PROTO_FATAL past the bound.
+ */
+static enum proto_status
+dump_line(struct sreq *s, const char *p, size_t len, struct str *line,
+    enum reply_status *rs)
+{
+    size_t scan = len < PROXY_DUMP_LINE_MAX ? len : PROXY_DUMP_LINE_MAX;
+    const char *nl = memchr(p, '\n', scan);
+
+    if (nl == NULL) {
+        return scan == len ? PROTO_AGAIN : PROTO_FATAL;
+    }
+    *line = (struct str){ p, (size_t)(nl - p) + 1 };
+    *rs = reply_dump_line(s, *line);
+    return PROTO_OK;
+}
+
+/* One line of a key listing; false if the connection was given up. */
+static bool
+on_dump_line(struct bconn *b, enum reply_status rs)
+{
+    switch (rs) {
+    case REPLY_MORE:
+        return true;
+    case REPLY_END:
+        node_success(b->node);
+        pop_done(b);
+        return true;
+    default:
+        protocol_error(b, "sent a reply that does not fit the request",
+            true);
+        return false;
+    }
+}
+
 static void
 bconn_read(struct net_conn *c, struct buf *in)
 {
@@ -327,6 +365,24 @@ bconn_read(struct net_conn *c, struct buf *in)
             protocol_error(b, "echoed a key or opaque it was not sent",
                 false);
             return;
+        }
+        if (b->head != NULL && reply_is_dump(b->head)) {
+            struct str line;
+            enum reply_status rs;
+
+            st = dump_line(b->head, buf_head(in), in->len, &line, &rs);
+            if (st == PROTO_AGAIN) {
+                break;
+            }
+            if (st != PROTO_OK) {
+                protocol_error(b, "sent an invalid reply", true);
+                return;
+            }
+            if (!on_dump_line(b, rs)) {
+                return;
+            }
+            buf_consume(in, line.len);
+            continue;
         }
         st = proto_parse_rsp(lim, buf_head(in), in->len, &rsp, &used);
         if (st == PROTO_AGAIN) {

@@ -33,6 +33,7 @@ preq_new(struct client *cl, enum preq_kind kind, enum proto_cmd cmd)
     r->kind = kind;
     r->cmd = cmd;
     buf_init(&r->err);
+    buf_init(&r->dump);
     if (cl->tail != NULL) {
         cl->tail->next = r;
     } else {
@@ -51,6 +52,7 @@ void
 preq_free(struct preq *r)
 {
     buf_fini(&r->err);
+    buf_fini(&r->dump);
     mget_destroy(r->mg);
     pblob_unref(r->val);
     pblob_unref(r->errline);
@@ -71,6 +73,7 @@ preq_account(struct preq *r)
     if (r->val != NULL) {
         now += r->val->len;
     }
+    now += r->dump.len;
     r->cl->held = r->cl->held - r->held + now;
     r->held = now;
 }
@@ -410,7 +413,12 @@ dispatch(struct client *cl, const struct proto_req *req)
 
     switch (req->cmd) {
     case PROTO_CMD_STATS:
-        answer_stats(cl, req->args);
+        if (req->args.len > 10 &&
+            memcmp(req->args.ptr, "cachedump ", 10) == 0) {
+            forward(cl, req);   /* every node's keys (route.c) */
+        } else {
+            answer_stats(cl, req->args);
+        }
         break;
     case PROTO_CMD_VERSION:
         answer_version(cl);

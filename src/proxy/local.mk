@@ -46,7 +46,8 @@ PROXY_PY_TESTS = \
     tests/integration/test_proxy_isolation.py \
     tests/integration/test_proxy_reload_storm.py \
     tests/integration/test_proxy_limits.py \
-    tests/integration/test_proxy_hostile.py
+    tests/integration/test_proxy_hostile.py \
+    tests/integration/test_proxy_dump.py
 TESTS += $(PROXY_PY_TESTS)
 EXTRA_DIST += $(PROXY_PY_TESTS) tests/integration/proxy_harness.py \
     tests/integration/fakebackend.py

@@ -55,6 +55,9 @@
 #define PROXY_BACKEND_OUT_MAX (16u << 20) /* bytes queued to one backend */
 #define PROXY_HIST_BUCKETS 192
 #define PROXY_FREE_SREQS 4096       /* recycled sub-requests per worker */
+/* Longest line of a node's key listing ("key=..." or "ITEM ..."), CRLF
+ * included: a URL-encoded 250-byte key and memcached's fields fit. */
+#define PROXY_DUMP_LINE_MAX 2048
 
 /* Relaxed counters: written by one thread, summed by any. */
 #define CTR_ADD(p, n) __atomic_store_n((p), \
@@ -310,6 +313,7 @@ enum preq_kind {
     PREQ_SINGLE,                /* one node, reply passed through */
     PREQ_MULTI,                 /* get over several nodes: merge */
     PREQ_FLUSH,                 /* flush_all on every node */
+    PREQ_DUMP,                  /* key listing on every node: union */
     PREQ_QUIT,                  /* close after the replies before it */
 };
 
@@ -333,7 +337,8 @@ struct preq {
     struct mget *mg;            /* retrieval: keys, values, order */
     struct pblob *val;          /* other kinds: the reply */
     struct pblob *errline;      /* with failed; NULL: out of memory */
-    struct buf err;             /* flush_all: nodes that failed */
+    struct buf err;             /* flush_all, dump: nodes that failed */
+    struct buf dump;            /* dump: the nodes' lines so far */
     uint32_t nfail;
     char mkey[PROTO_META_KEY_MAX];
     char opaque[PROTO_META_OPAQUE_MAX];
@@ -558,6 +563,16 @@ enum reply_status reply_element(struct sreq *s, const struct proto_rsp *rsp,
  * whole (a meta echo can end its line early). False: a foreign echo
  * (as REPLY_FOREIGN); true too while the line is incomplete. */
 bool reply_head_ok(const struct sreq *s, const char *p, size_t len);
+/*
+ * Key listings (lru_crawler metadump, stats cachedump): sub-request s is
+ * one, so its reply is lines, not memcached response elements.
+ */
+bool reply_is_dump(const struct sreq *s);
+/* One whole line `line` (CRLF included) of dump sub-request s's reply:
+ * END, an error line (the node's part is missing: the whole reply
+ * becomes SERVER_ERROR), or a key line of the expected shape, kept for
+ * the client up to client_output_limit. REPLY_BAD: any other line. */
+enum reply_status reply_dump_line(struct sreq *s, struct str line);
 /* Sub-request s is complete; when it was the last, the reply is finished
  * and sent in its turn (r may be freed: do not touch it after). s may
  * be NULL except for flush_all. */

@@ -210,6 +210,108 @@ reply_element(struct sreq *s, const struct proto_rsp *rsp, struct str raw)
     return st;
 }
 
+bool
+reply_is_dump(const struct sreq *s)
+{
+    return s->cmd == PROTO_CMD_LRU_CRAWLER || s->cmd == PROTO_CMD_STATS;
+}
+
+static bool
+has_prefix(struct str line, const char *pre)
+{
+    size_t n = strlen(pre);
+
+    return line.len >= n && memcmp(line.ptr, pre, n) == 0;
+}
+
+/* Printable bytes only, then the line's end: CRLF, or LF alone (memcached
+ * ends metadump's key lines so). */
+static bool
+dump_line_clean(struct str line)
+{
+    size_t i, end;
+
+    if (line.len < 1 || line.len > PROXY_DUMP_LINE_MAX ||
+        line.ptr[line.len - 1] != '\n') {
+        return false;
+    }
+    end = line.len >= 2 && line.ptr[line.len - 2] == '\r' ? 2 : 1;
+    for (i = 0; i + end < line.len; i++) {
+        unsigned char c = (unsigned char)line.ptr[i];
+
+        if (c < 0x20 || c == 0x7f) {
+            return false;
+        }
+    }
+    return true;
+}
+
+enum reply_status
+reply_dump_line(struct sreq *s, struct str line)
+{
+    struct preq *r = s->preq;
+    const char *pre = s->cmd == PROTO_CMD_STATS ? "ITEM " : "key=";
+
+    if (!dump_line_clean(line)) {
+        return REPLY_BAD;
+    }
+    if (line.len == 5 && memcmp(line.ptr, "END\r\n", 5) == 0) {
+        return REPLY_END;
+    }
+    if ((line.len == 7 && memcmp(line.ptr, "ERROR\r\n", 7) == 0) ||
+        has_prefix(line, "ERROR ") || has_prefix(line, "CLIENT_ERROR ") ||
+        has_prefix(line, "SERVER_ERROR ") || has_prefix(line, "BUSY ") ||
+        has_prefix(line, "BADCLASS ")) {
+        /* The node's part is missing: the whole reply fails. */
+        if (r != NULL) {
+            flush_failed(r, s->node);
+        }
+        return REPLY_END;
+    }
+    if (!has_prefix(line, pre) || line.len <= strlen(pre) + 2) {
+        return REPLY_BAD;
+    }
+    if (r == NULL || r->cl == NULL || r->nfail > 0 || r->failed) {
+        return REPLY_MORE;  /* nobody will read it */
+    }
+    /* Held bytes of every reply of this client, this one's lines
+     * included (preq_account), stay within client_output_limit hard. */
+    if (r->cl->held + line.len + 5 > r->w->ring->set.out_hard) {
+        set_error_why(r, "key listing larger than client_output_limit");
+        buf_fini(&r->dump);
+        buf_init(&r->dump);
+        preq_account(r);
+        return REPLY_MORE;
+    }
+    if (!buf_append(&r->dump, line.ptr, line.len)) {
+        set_error_why(r, "out of memory");
+    }
+    preq_account(r);
+    return REPLY_MORE;
+}
+
+/* The union of the nodes' listings, or which nodes failed it. */
+static void
+finish_dump(struct preq *r)
+{
+    const char *what = r->cmd == PROTO_CMD_STATS ? "stats cachedump" :
+        "lru_crawler metadump";
+
+    pblob_unref(r->val);
+    r->val = NULL;
+    if (r->nfail > 0) {
+        r->val = blob_printf("SERVER_ERROR %s failed on %.*s\r\n", what,
+            (int)r->err.len, buf_head(&r->err));
+    } else if (buf_append(&r->dump, "END\r\n", 5)) {
+        r->val = pblob_create(buf_head(&r->dump), r->dump.len);
+    }
+    buf_fini(&r->dump);
+    buf_init(&r->dump);
+    if (r->val == NULL) {
+        set_error_why(r, "out of memory");
+    }
+}
+
 /* Every sub-request answered. */
 static void
 finish(struct worker *w, struct preq *r)
@@ -223,6 +325,8 @@ finish(struct worker *w, struct preq *r)
         if (r->val == NULL) {
             set_error_why(r, "out of memory");
         }
+    } else if (r->kind == PREQ_DUMP) {
+        finish_dump(r);
     }
     if (r->failed) {
         CTR_ADD(&w->st.server_errors, 1);
@@ -261,7 +365,7 @@ reply_sub_end(struct preq *r, struct sreq *s)
 void
 reply_sub_fail(struct preq *r, struct sreq *s, const char *why)
 {
-    if (r->kind == PREQ_FLUSH) {
+    if (r->kind == PREQ_FLUSH || r->kind == PREQ_DUMP) {
         flush_failed(r, s->node);
     } else {
         set_error_why(r, why);

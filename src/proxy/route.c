@@ -269,13 +269,41 @@ route_get(struct worker *w, uint32_t affinity, struct preq *r,
     send_multi(w, affinity, r, req);
 }
 
+/* The request text in w->scratch to every node of the ring, as one
+ * sub-request each; r (NULL with noreply) waits for all. A down node
+ * fails its part at once. */
+static void
+send_every(struct worker *w, uint32_t affinity, struct preq *r,
+    enum preq_kind kind, enum proto_cmd cmd)
+{
+    const struct pring *ring = w->ring;
+    size_t i;
+
+    if (r != NULL) {
+        r->kind = kind;
+        r->pending = (uint32_t)ring->n;
+    }
+    for (i = 0; i < ring->n; i++) {
+        struct pnode *n = ring->nodes[i];
+
+        if (__atomic_load_n(&n->state, __ATOMIC_RELAXED) == PNODE_DOWN) {
+            struct sreq tmp = { .node = n, .cmd = cmd };
+
+            if (r != NULL) {
+                reply_sub_fail(r, &tmp, "down");
+            }
+            continue;
+        }
+        send_sub(w, affinity, n, r, cmd, (uint32_t)i,
+            buf_head(&w->scratch), w->scratch.len);
+    }
+}
+
 static void
 route_flush(struct worker *w, uint32_t affinity, struct preq *r,
     const struct proto_req *req)
 {
-    const struct pring *ring = w->ring;
     struct proto_req copy = *req;
-    size_t i;
 
     CTR_ADD(&w->st.cmd_flush, 1);
     copy.noreply = false;
@@ -286,24 +314,35 @@ route_flush(struct worker *w, uint32_t affinity, struct preq *r,
         }
         return;
     }
-    if (r != NULL) {
-        r->kind = PREQ_FLUSH;
-        r->pending = (uint32_t)ring->n;
-    }
-    for (i = 0; i < ring->n; i++) {
-        struct pnode *n = ring->nodes[i];
+    send_every(w, affinity, r, PREQ_FLUSH, req->cmd);
+}
 
-        if (__atomic_load_n(&n->state, __ATOMIC_RELAXED) == PNODE_DOWN) {
-            struct sreq tmp = { .node = n, .cmd = req->cmd };
-
-            if (r != NULL) {
-                reply_sub_fail(r, &tmp, "down");
-            }
-            continue;
-        }
-        send_sub(w, affinity, n, r, req->cmd, (uint32_t)i,
-            buf_head(&w->scratch), w->scratch.len);
+/* "lru_crawler metadump ..." or "stats cachedump ...": the union of
+ * every node's listing (reply.c). Other lru_crawler commands steer one
+ * node's crawler: the proxy does not forward them. */
+static void
+route_dump(struct worker *w, uint32_t affinity, struct preq *r,
+    const struct proto_req *req)
+{
+    if (r == NULL) {
+        return;
     }
+    if (req->cmd == PROTO_CMD_LRU_CRAWLER &&
+        (req->args.len < 9 || memcmp(req->args.ptr, "metadump ", 9) != 0)) {
+        reply_text(r, proto_reply_str(PROTO_REPLY_ERROR));
+        return;
+    }
+    if (req->args.len + 32 > PROXY_BACKEND_LINE_MAX) {
+        reply_text(r, proto_reply_str(PROTO_REPLY_BAD_LINE));
+        return;
+    }
+    buf_clear(&w->scratch);
+    if (!buf_printf(&w->scratch, "%s %.*s\r\n", proto_cmd_name(req->cmd),
+        (int)req->args.len, req->args.ptr)) {
+        reply_fail(r, "out of memory");
+        return;
+    }
+    send_every(w, affinity, r, PREQ_DUMP, req->cmd);
 }
 
 void
@@ -436,6 +475,10 @@ route_request(struct worker *w, uint32_t affinity, struct preq *r,
         break;
     case PROTO_CMD_FLUSH_ALL:
         route_flush(w, affinity, r, req);
+        break;
+    case PROTO_CMD_LRU_CRAWLER:
+    case PROTO_CMD_STATS:
+        route_dump(w, affinity, r, req);
         break;
     default:
         route_meta(w, affinity, r, req);
