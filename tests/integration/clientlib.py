@@ -44,8 +44,6 @@ CHECKS = ("set_get", "add", "replace", "append_prepend", "cas", "delete",
 
 # Known gaps, by (target, check): reported as skipped with the reason.
 PENDING = {
-    ("proxy", "all_keys"): "ringproxy does not fan 'stats cachedump' and "
-    "'lru_crawler metadump' out to the nodes yet (list each node's keys)",
 }
 
 
