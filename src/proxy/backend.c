@@ -332,12 +332,16 @@ dump_line(struct sreq *s, const char *p, size_t len, struct str *line,
     return PROTO_OK;
 }
 
-/* One line of a key listing; false if the connection was given up. */
+/* One line of a key listing; false if the connection was given up. A
+ * listing may take longer than request_timeout: each line it sends
+ * restarts its clock, so the timeout bounds the wait between lines (and
+ * its latency sample is the time since its last line). */
 static bool
 on_dump_line(struct bconn *b, enum reply_status rs)
 {
     switch (rs) {
     case REPLY_MORE:
+        b->head->sent_ns = util_mono_ns();
         return true;
     case REPLY_END:
         node_success(b->node);

@@ -114,28 +114,28 @@ class OneNodeDown(unittest.TestCase):
 
 
 def dump_script(answer):
+    """answer: bytes, or a list of FakeBackend actions."""
     def script(r):
         if r.cmd == "lru_crawler" or (r.cmd == "stats" and
                                       r.words[1:2] == [b"cachedump"]):
-            return [answer]
+            return answer if isinstance(answer, list) else [answer]
         return None
     return script
 
 
 class FakeNodes(unittest.TestCase):
-    def listing(self, answer, request=b"lru_crawler metadump all\r\n"):
+    def listing(self, answer, request=b"lru_crawler metadump all\r\n",
+                conf=FAST):
         back = fb.FakeBackend(dump_script(answer))
         try:
-            with ph.Cluster(0, conf_extra=FAST, threads=1,
+            with ph.Cluster(0, conf_extra=conf, threads=1,
                             fakes=[back]) as cl, \
                     harness.Conn(cl.port) as c:
                 c.send(request)
                 out = []
-                while True:
-                    line = c.readline()
-                    out.append(line)
-                    if line == b"END\r\n" or line.startswith(b"SERVER_ERROR"):
-                        break
+                while not out or (out[-1] != b"END\r\n" and
+                                  not out[-1].startswith(b"SERVER_ERROR")):
+                    out += c.readline().splitlines(keepends=True)
                 back.script = None
                 self.assertEqual(c.call(b"version\r\n")[:8], b"VERSION ")
                 return out
@@ -163,6 +163,21 @@ class FakeNodes(unittest.TestCase):
             for line in out:
                 self.assertNotIn(b"EVIL", line)
                 self.assertFalse(line.startswith(b"key=a"), out)
+
+    def test_slow_listing_outlasts_request_timeout(self):
+        # Six lines 150 ms apart: 0.9 s in all, past request_timeout
+        # 400ms, but never 400 ms without a line.
+        slow = FAST.replace("request_timeout 2s", "request_timeout 400ms")
+        steps = []
+        for i in range(6):
+            steps += [("sleep", 0.15), b"key=k%d exp=-1\n" % i]
+        out = self.listing(steps + [b"END\r\n"], conf=slow)
+        self.assertEqual(b"".join(out), b"".join(
+            b"key=k%d exp=-1\n" % i for i in range(6)) + b"END\r\n")
+        # A node silent for longer than request_timeout still fails.
+        out = self.listing([b"key=a\n", ("sleep", 1.0), b"END\r\n"],
+                           conf=slow)
+        self.assertTrue(out[-1].startswith(b"SERVER_ERROR"), out)
 
     def test_node_error_fails_the_listing(self):
         for err in (b"BUSY currently processing crawler request\r\n",
