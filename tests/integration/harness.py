@@ -52,11 +52,22 @@ def system_binary(name, package):
                             % (name, package))
 
 
+_given_ports = set()
+
+
 def free_port():
-    """A loopback TCP port that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback TCP port that was free a moment ago, and never handed
+    out before by this process: the kernel may give a just-closed port
+    again, and a test that asks for several (nutcracker's pools) must not
+    get one twice."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _given_ports:
+            _given_ports.add(port)
+            return port
+    raise RuntimeError("no fresh loopback port in 100 tries")
 
 
 def wait_port(port, timeout=10.0, host="127.0.0.1"):
